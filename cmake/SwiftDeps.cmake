@@ -1,0 +1,36 @@
+# Third-party dependencies, all from Debian packages (scripts/setup.sh installs them).
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CURL REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+
+# yaml-cpp's exported target name differs between versions.
+if(TARGET yaml-cpp::yaml-cpp)
+  set(SWIFT_YAML_TARGET yaml-cpp::yaml-cpp)
+else()
+  set(SWIFT_YAML_TARGET yaml-cpp)
+endif()
+
+find_package(Torch REQUIRED)
+# Debian's TorchConfig puts -D_GLIBCXX_USE_CXX11_ABI into TORCH_CXX_FLAGS; apply it everywhere so
+# that std::string crosses library boundaries safely.
+if(TORCH_CXX_FLAGS)
+  string(REGEX MATCH "-D_GLIBCXX_USE_CXX11_ABI=[01]" SWIFT_ABI_FLAG "${TORCH_CXX_FLAGS}")
+  if(SWIFT_ABI_FLAG)
+    add_compile_options(${SWIFT_ABI_FLAG})
+  endif()
+endif()
+
+set(SWIFT_HAS_CUDA OFF)
+if(SWIFT_CUDA STREQUAL "ON" OR (SWIFT_CUDA STREQUAL "AUTO" AND TORCH_CUDA_LIBRARIES))
+  set(SWIFT_HAS_CUDA ON)
+endif()
+message(STATUS "swift.cpp: libtorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}; CUDA kernels: ${SWIFT_HAS_CUDA}")
+
+find_package(GTest REQUIRED)

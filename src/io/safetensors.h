@@ -1,0 +1,91 @@
+// safetensors reading and writing, validated before anything is trusted.
+//
+// Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets},
+// "__metadata__": {str: str}}, then the byte buffer. Offsets are relative to the buffer start.
+// Every check of ../shared/reference/reliability.md check 15 runs in SafetensorsFile's
+// constructor, before any allocation sized from the file: header length cap (100,000,000),
+// header inside the file, JSON object, known dtype, shape x dtype size == byte range (checked
+// arithmetic), ranges inside the buffer, sorted ranges contiguous, non-overlapping and covering
+// the whole buffer. Whitespace padding after the JSON header is allowed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/fs.h"
+
+namespace swift::io {
+
+enum class DType {
+  kBool, kU8, kI8, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64, kF8E4M3, kF8E5M2
+};
+
+const char* dtype_name(DType dt);      // "F32", "BF16", ... (safetensors spelling)
+std::size_t dtype_size(DType dt);      // bytes per element
+bool parse_dtype(const std::string& name, DType* out);
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<std::int64_t> shape;
+  std::uint64_t begin = 0;  // absolute offset in the file
+  std::uint64_t end = 0;    // absolute offset, exclusive
+  std::uint64_t numel() const;
+  std::uint64_t nbytes() const { return end - begin; }
+};
+
+class SafetensorsFile {
+ public:
+  // Maps and validates; throws swift::Error naming the file and the problem.
+  explicit SafetensorsFile(const std::string& path);
+  const std::string& path() const { return map_.path(); }
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }  // in file order
+  const TensorInfo* find(const std::string& name) const;               // nullptr if absent
+  const std::uint8_t* data(const TensorInfo& t) const { return map_.data() + t.begin; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+ private:
+  fs::MappedFile map_;
+  std::vector<TensorInfo> tensors_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// All weights of a model folder: model.safetensors, or the shards named by
+// model.safetensors.index.json (paths must stay inside the folder; every shard must exist; a
+// tensor listed twice, or present in a shard but not the index, is an error).
+class SafetensorsModel {
+ public:
+  explicit SafetensorsModel(const std::string& dir, const std::string& stem = "model");
+  struct Ref {
+    const SafetensorsFile* file;
+    const TensorInfo* info;
+  };
+  const Ref* find(const std::string& name) const;
+  std::vector<std::string> names() const;  // sorted
+  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+
+ private:
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::unordered_map<std::string, Ref> refs_;
+};
+
+// One tensor to write: raw little-endian bytes, already contiguous.
+struct TensorBytes {
+  std::string name;
+  DType dtype;
+  std::vector<std::int64_t> shape;
+  const void* data;
+  std::size_t nbytes;
+};
+
+// Writes atomically (tmp + fsync + rename). Tensors are laid out in the order given.
+void write_safetensors(const std::string& path, const std::vector<TensorBytes>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace swift::io

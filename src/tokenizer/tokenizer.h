@@ -1,0 +1,43 @@
+// Text in, token ids out, exactly as Hugging Face tokenizers does it: tokenizer.json (normalizer,
+// pre-tokenizer, BPE/Unigram/WordPiece model, post-processor, decoder, added tokens) plus
+// tokenizer_config.json (special tokens, add_bos/eos, chat_template).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace swift::tok {
+
+// What tokenizer_config.json (and special_tokens_map.json) say; tokens as strings, "" if unset.
+struct TokenizerConfig {
+  std::string bos_token, eos_token, pad_token, unk_token;
+  std::optional<bool> add_bos_token, add_eos_token;
+  std::string chat_template;  // the default template ("" if none)
+  std::vector<std::pair<std::string, std::string>> named_chat_templates;  // [name, source]
+  std::int64_t model_max_length = 0;
+  bool clean_up_tokenization_spaces = false;
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  // Loads tokenizer.json + tokenizer_config.json from a folder (or tokenizer.model when there
+  // is no tokenizer.json). Throws swift::Error with a specific reason on malformed files.
+  static std::shared_ptr<Tokenizer> from_dir(const std::string& dir);
+
+  virtual std::vector<std::int32_t> encode(std::string_view text,
+                                           bool add_special_tokens = false) const = 0;
+  virtual std::string decode(const std::vector<std::int32_t>& ids,
+                             bool skip_special_tokens = false) const = 0;
+  virtual std::int32_t token_to_id(std::string_view token) const = 0;  // -1 if unknown
+  virtual std::string id_to_token(std::int32_t id) const = 0;          // "" if out of range
+  virtual std::size_t vocab_size() const = 0;  // including added tokens
+  virtual bool is_special(std::int32_t id) const = 0;
+  virtual const TokenizerConfig& config() const = 0;
+};
+
+}  // namespace swift::tok

@@ -1,0 +1,44 @@
+#include "common/subtool.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace swift::tools {
+
+std::map<std::string, Mode>& modes() {
+  static std::map<std::string, Mode> m;
+  return m;
+}
+
+int run_modes(const std::string& tool, int argc, char** argv) {
+  swift::log::init();
+  auto usage = [&] {
+    std::fprintf(stderr, "usage: %s <mode> [args...]\nmodes:\n", tool.c_str());
+    for (const auto& [name, mode] : modes())
+      std::fprintf(stderr, "  %-12s %s\n", name.c_str(), mode.help.c_str());
+  };
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  auto it = modes().find(argv[1]);
+  if (it == modes().end()) {
+    std::fprintf(stderr, "%s: unknown mode '%s'\n", tool.c_str(), argv[1]);
+    usage();
+    return 2;
+  }
+  try {
+    return it->second.main(argc - 1, argv + 1);
+  } catch (const swift::Error& e) {
+    std::fprintf(stderr, "%s %s: %s\n", tool.c_str(), argv[1], e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s %s: unexpected error: %s\n", tool.c_str(), argv[1], e.what());
+    return 1;
+  }
+}
+
+}  // namespace swift::tools
