@@ -28,8 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 BUILD_DIR="${SWIFT_BUILD_DIR:-build}"
-# Keep the ccache inside the checkout's ignored .cache so repeated builds on one machine are fast.
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
+# ccache (default ~/.cache/ccache) makes rebuilds of unchanged translation units free.
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 cmake -S . -B "$BUILD_DIR" -G Ninja "$@"
 cmake --build "$BUILD_DIR" -j "${SWIFT_JOBS:-$(nproc)}"

@@ -13,6 +13,11 @@ std::map<std::string, Mode>& modes() {
   return m;
 }
 
+std::map<std::string, Hook>& hooks() {
+  static std::map<std::string, Hook> h;
+  return h;
+}
+
 int run_modes(const std::string& tool, int argc, char** argv) {
   swift::log::init();
   auto usage = [&] {

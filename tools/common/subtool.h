@@ -23,6 +23,15 @@ struct RegisterMode {
   }
 };
 
+// Named hooks let one mode call code that another area owns without a link-time dependency
+// (e.g. `swift-parity tokenizer` calls the "chat-parity" hook that the template area registers).
+using Hook = std::function<int(int argc, char** argv)>;
+std::map<std::string, Hook>& hooks();
+
+struct RegisterHook {
+  RegisterHook(const std::string& name, Hook fn) { hooks()[name] = std::move(fn); }
+};
+
 // Runs argv[1] as a mode with argv shifted by one; prints usage on a missing/unknown mode.
 int run_modes(const std::string& tool, int argc, char** argv);
 
