@@ -29,16 +29,16 @@ namespace detail {
 }  // namespace swift
 
 // SWIFT_CHECK(cond, "[io] {} is not a file; pass a model folder", path);
-#define SWIFT_CHECK(cond, ...)                                                         \
-  do {                                                                                 \
+#define SWIFT_CHECK(cond, ...)                                                               \
+  do {                                                                                       \
     if (!(cond)) ::swift::detail::throw_error(__FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
   } while (0)
 
 #define SWIFT_FAIL(...) ::swift::detail::throw_error(__FILE__, __LINE__, fmt::format(__VA_ARGS__))
 
 // Programmer invariants (not user errors): the comment at the call site says what broke.
-#define SWIFT_ASSERT(cond)                                                                  \
-  do {                                                                                      \
-    if (!(cond))                                                                            \
+#define SWIFT_ASSERT(cond)                                                                     \
+  do {                                                                                         \
+    if (!(cond))                                                                               \
       ::swift::detail::throw_error(__FILE__, __LINE__, "[internal] invariant failed: " #cond); \
   } while (0)

@@ -16,17 +16,31 @@ std::once_flag g_init_once;
 // "%*" prints the level as ms-swift does: INFO, WARNING, ERROR.
 class UpperLevelFlag : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
+  void format(const spdlog::details::log_msg& msg,
+              const std::tm&,
               spdlog::memory_buf_t& dest) override {
     const char* name = "INFO";
     switch (msg.level) {
-      case spdlog::level::trace: name = "TRACE"; break;
-      case spdlog::level::debug: name = "DEBUG"; break;
-      case spdlog::level::info: name = "INFO"; break;
-      case spdlog::level::warn: name = "WARNING"; break;
-      case spdlog::level::err: name = "ERROR"; break;
-      case spdlog::level::critical: name = "CRITICAL"; break;
-      default: break;
+      case spdlog::level::trace:
+        name = "TRACE";
+        break;
+      case spdlog::level::debug:
+        name = "DEBUG";
+        break;
+      case spdlog::level::info:
+        name = "INFO";
+        break;
+      case spdlog::level::warn:
+        name = "WARNING";
+        break;
+      case spdlog::level::err:
+        name = "ERROR";
+        break;
+      case spdlog::level::critical:
+        name = "CRITICAL";
+        break;
+      default:
+        break;
     }
     dest.append(name, name + std::char_traits<char>::length(name));
   }

@@ -34,7 +34,9 @@ ProgressBar::ProgressBar(std::string desc, std::uint64_t total, bool bytes)
   last_draw_ = start_ - std::chrono::hours(1);
 }
 
-ProgressBar::~ProgressBar() { close(); }
+ProgressBar::~ProgressBar() {
+  close();
+}
 
 void ProgressBar::set(std::uint64_t current) {
   if (current_ == 0 && start_value_ == 0 && current > 0 && total_ > 0 && current == total_) {
@@ -74,7 +76,8 @@ std::string ProgressBar::render() const {
     ++used;
   }
   for (int i = used; i < width; ++i) bar += " ";
-  double remaining = rate > 0 ? static_cast<double>(total_ - std::min(total_, current_)) / rate : -1;
+  double remaining =
+      rate > 0 ? static_cast<double>(total_ - std::min(total_, current_)) / rate : -1;
   return fmt::format("{}: {:3.0f}%|{}| {}/{} [{}<{}, {}]", desc_, frac * 100.0, bar,
                      count(static_cast<double>(current_)), count(static_cast<double>(total_)),
                      format_duration(elapsed), format_duration(remaining), rate_s);

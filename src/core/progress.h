@@ -35,6 +35,6 @@ class ProgressBar {
 };
 
 std::string format_duration(double seconds);  // "01:05", "1:02:03"
-std::string format_size(double bytes);         // "4.50M"
+std::string format_size(double bytes);        // "4.50M"
 
 }  // namespace swift

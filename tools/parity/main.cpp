@@ -2,4 +2,6 @@
 // (../shared/fixtures). Modes: `model DIR...`, `tokenizer TOKDIR TOKENS.jsonl [CHAT.jsonl]`.
 #include "common/subtool.h"
 
-int main(int argc, char** argv) { return swift::tools::run_modes("swift-parity", argc, argv); }
+int main(int argc, char** argv) {
+  return swift::tools::run_modes("swift-parity", argc, argv);
+}

@@ -1,0 +1,27 @@
+// The `swift` (and `megatron`) subcommands: a table of names, one-line descriptions and entry
+// points. Each entry point is thin: parse arguments, call the library, print.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace swift::cli {
+
+struct Subcommand {
+  std::string name;         // "sft", "merge-lora", "megatron sft", ...
+  std::string description;  // one line for `swift --help`
+  // nullptr: not built yet (arguments are still parsed and checked, then the command says so).
+  std::function<int(const std::vector<std::string>& argv)> run;
+};
+
+const std::vector<Subcommand>& subcommands();
+
+int run_inspect(const std::vector<std::string>& argv);
+
+// Exit codes: 0 ok, 1 error (bad input, failed run), 2 usage error, 3 not built yet.
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotBuilt = 3;
+
+}  // namespace swift::cli

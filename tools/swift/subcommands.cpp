@@ -1,0 +1,31 @@
+// The subcommand table, in ms-swift's order (swift/cli/main.py ROUTE_MAPPING), plus
+// swift.cpp's `inspect`.
+#include "commands.h"
+
+namespace swift::cli {
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> table = {
+      {"pt", "continued pre-training (sft with loss on every token)", nullptr},
+      {"sft", "supervised fine-tuning: LoRA, DoRA, QLoRA or full", nullptr},
+      {"rlhf", "preference and RL training: dpo, orpo, simpo, kto, cpo, rm, ppo, grpo, gkd",
+       nullptr},
+      {"infer", "interactive chat or batch inference over a dataset", nullptr},
+      {"deploy", "OpenAI-compatible server", nullptr},
+      {"rollout", "generation server for GRPO/GKD rollouts", nullptr},
+      {"eval", "evaluate a model on benchmarks", nullptr},
+      {"export", "merge LoRA, quantize, export to Ollama", nullptr},
+      {"merge-lora", "merge a LoRA adapter into its base (= export --merge_lora true)", nullptr},
+      {"sample", "sampling/distillation data for RFT", nullptr},
+      {"app", "chat app for one model", nullptr},
+      {"web-ui", "web UI over the command line", nullptr},
+      {"inspect", "resolve and validate a model folder without running it", run_inspect},
+      {"megatron sft", "Megatron-style SFT", nullptr},
+      {"megatron pt", "Megatron-style pre-training", nullptr},
+      {"megatron rlhf", "Megatron-style RLHF", nullptr},
+      {"megatron export", "HF <-> Megatron conversion", nullptr},
+  };
+  return table;
+}
+
+}  // namespace swift::cli
