@@ -21,12 +21,29 @@
 
 namespace swift::io {
 
+// Largest header accepted (as the reference Rust crate): bounds what parsing may allocate.
+inline constexpr std::uint64_t kMaxHeaderSize = 100'000'000;
+
 enum class DType {
-  kBool, kU8, kI8, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64, kF8E4M3, kF8E5M2
+  kBool,
+  kU8,
+  kI8,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kF64,
+  kI64,
+  kU64,
+  kF8E4M3,
+  kF8E5M2
 };
 
-const char* dtype_name(DType dt);      // "F32", "BF16", ... (safetensors spelling)
-std::size_t dtype_size(DType dt);      // bytes per element
+const char* dtype_name(DType dt);  // "F32", "BF16", ... (safetensors spelling)
+std::size_t dtype_size(DType dt);  // bytes per element
 bool parse_dtype(const std::string& name, DType* out);
 
 struct TensorInfo {
@@ -85,7 +102,8 @@ struct TensorBytes {
 };
 
 // Writes atomically (tmp + fsync + rename). Tensors are laid out in the order given.
-void write_safetensors(const std::string& path, const std::vector<TensorBytes>& tensors,
+void write_safetensors(const std::string& path,
+                       const std::vector<TensorBytes>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace swift::io
