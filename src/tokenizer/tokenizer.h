@@ -35,9 +35,24 @@ class Tokenizer {
                              bool skip_special_tokens = false) const = 0;
   virtual std::int32_t token_to_id(std::string_view token) const = 0;  // -1 if unknown
   virtual std::string id_to_token(std::int32_t id) const = 0;          // "" if out of range
-  virtual std::size_t vocab_size() const = 0;  // including added tokens
+  virtual std::size_t vocab_size() const = 0;                          // including added tokens
   virtual bool is_special(std::int32_t id) const = 0;
   virtual const TokenizerConfig& config() const = 0;
+
+  // Many texts at once over `threads` worker threads (0 = hardware concurrency); results in
+  // input order, each as encode() would give it.
+  virtual std::vector<std::vector<std::int32_t>> encode_batch(const std::vector<std::string>& texts,
+                                                              bool add_special_tokens = false,
+                                                              int threads = 0) const;
+  // What transformers' AutoTokenizer(text, add_special_tokens=...) gives. It differs from encode()
+  // only where transformers 5 rebuilds the tokenizer from its class instead of using
+  // tokenizer.json as is (LlamaTokenizer/LlamaTokenizerFast: Metaspace + byte fallback).
+  virtual std::vector<std::int32_t> encode_like_transformers(std::string_view text,
+                                                             bool add_special_tokens = true) const {
+    return encode(text, add_special_tokens);
+  }
+  // All token strings (model vocab + added tokens) by id; "" where an id is unused.
+  virtual std::vector<std::string> id_to_token_table() const;
 };
 
 }  // namespace swift::tok

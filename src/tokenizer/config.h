@@ -1,0 +1,30 @@
+// tokenizer_config.json (+ special_tokens_map.json) parsing. Beyond the public TokenizerConfig it
+// keeps the few fields that decide how transformers rebuilds a tokenizer (tokenizer_class,
+// legacy, add_prefix_space, added_tokens_decoder).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokenizer/added_vocabulary.h"
+#include "tokenizer/tokenizer.h"
+
+namespace swift::tok {
+
+struct ConfigDetails {
+  TokenizerConfig config;
+  std::string tokenizer_class;
+  std::optional<bool> legacy, add_prefix_space;
+  std::vector<std::string> additional_special_tokens;
+  std::vector<AddedToken> added_tokens_decoder;  // ids as the config states them
+  // The special tokens as AddedToken (their flags when given as {content: ...} objects).
+  std::vector<AddedToken> special_tokens;
+};
+
+// `dir` may lack both files: every field then keeps its default.
+ConfigDetails load_tokenizer_config(const std::string& dir);
+
+}  // namespace swift::tok
