@@ -38,6 +38,13 @@ int run(int argc, char** argv) {
   }
   const std::string dir = argv[1], tokens_path = argv[2];
   const std::string name = base_name(dir);
+  std::ifstream probe(dir + "/tokenizer.json");
+  if (!probe.good()) {
+    std::cout << name << " FAIL: " << dir
+              << "/tokenizer.json is missing; run scripts/fetch-test-assets.sh (or set "
+                 "SWIFT_TEST_ASSETS to where it put them)\n";
+    return 1;
+  }
   auto tok = swift::tok::Tokenizer::from_dir(dir);
   std::ifstream in(tokens_path);
   SWIFT_CHECK(in.good(), "[parity] cannot open {}", tokens_path);
@@ -81,6 +88,26 @@ int run(int argc, char** argv) {
     all &= exact[f] == rows;
   }
   if (argc >= 4) {
+    // The token half of the chat goldens: each rendered text must encode to the reference ids.
+    std::ifstream chat(argv[3]);
+    SWIFT_CHECK(chat.good(), "[parity] cannot open {}", argv[3]);
+    int chat_rows = 0, chat_exact = 0;
+    while (std::getline(chat, line)) {
+      if (line.empty()) continue;
+      json row = json::parse(line);
+      if (!row.contains("text") || !row.contains("ids")) continue;
+      ++chat_rows;
+      const auto want = row["ids"].get<std::vector<std::int32_t>>();
+      const auto got = tok->encode(row["text"].get<std::string>(), false);
+      chat_exact += got == want;
+      if (got != want && shown < 12) {
+        ++shown;
+        std::cout << fmt::format("  MISMATCH chat_ids row {}\n    got  {}\n    want {}\n",
+                                 chat_rows, show_ids(got), show_ids(want));
+      }
+    }
+    std::cout << fmt::format("{} chat_ids exact={}/{}\n", name, chat_exact, chat_rows);
+    all &= chat_exact == chat_rows;
     auto& hooks = swift::tools::hooks();
     auto it = hooks.find("chat-parity");
     if (it == hooks.end()) {
