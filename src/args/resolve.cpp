@@ -112,6 +112,9 @@ void resolve_derived(ParsedArgs& p) {
       put("gradient_accumulation_steps", 1);
   }
 
+  // TemplateArguments: None means delete (GRPO/GKD chose left above).
+  if (unset("truncation_strategy")) put("truncation_strategy", "delete");
+
   if (is_training(cmd)) {
     if (unset("gradient_accumulation_steps")) {
       long bs = get("per_device_train_batch_size").is_number_integer()
