@@ -1,0 +1,98 @@
+// The one path by which a downloaded file enters a cache: resumable transfer into a side file,
+// size and SHA-256 checks, then an atomic rename. Also the wording of hub HTTP errors.
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "hub/internal.h"
+
+namespace swift::hub::detail {
+namespace stdfs = std::filesystem;
+
+namespace {
+
+std::string snippet(const std::string& body) {
+  std::string s = str::trim(body.substr(0, 300));
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s.empty() ? s : " (" + s + ")";
+}
+
+void remove_quietly(const std::string& path) {
+  std::error_code ec;
+  stdfs::remove(path, ec);
+}
+
+}  // namespace
+
+void check_http_status(long status,
+                       const std::string& body,
+                       const std::string& id,
+                       const std::string& url,
+                       bool use_hf) {
+  if (status >= 200 && status < 400) return;
+  if (status == 404) {
+    if (use_hf) {
+      SWIFT_FAIL(
+          "[hub] {} not found on Hugging Face ({}); check --model and --revision, or drop "
+          "--use_hf to use ModelScope",
+          id, url);
+    }
+    SWIFT_FAIL(
+        "[hub] {} not found on ModelScope ({}); check --model and --revision, or pass "
+        "--use_hf true to use Hugging Face",
+        id, url);
+  }
+  if (status == 401 || status == 403) {
+    SWIFT_FAIL(
+        "[hub] {}: access denied by {} (HTTP {} from {}); the model may be private or "
+        "gated, or may not exist: check --model, then set {} to a token with access",
+        id, use_hf ? "Hugging Face" : "ModelScope", status, url,
+        use_hf ? "HF_TOKEN" : "MODELSCOPE_API_TOKEN");
+  }
+  SWIFT_FAIL("[hub] {}: {} answered HTTP {}{}; try again later", id, url, status, snippet(body));
+}
+
+void fetch_verified(HttpClient& http,
+                    const std::string& url,
+                    const std::string& incomplete,
+                    const std::string& dest,
+                    std::uint64_t size,
+                    const std::string& sha256,
+                    const std::string& id,
+                    const std::string& filename,
+                    const HubOptions& o) {
+  std::error_code ec;
+  stdfs::create_directories(stdfs::path(incomplete).parent_path(), ec);
+  SWIFT_CHECK(!ec, "[hub] cannot create {}: {}; check that the cache is writable",
+              stdfs::path(incomplete).parent_path().string(), ec.message());
+  // A mismatch after resuming may come from a stale partial file; one clean retry settles it.
+  for (int attempt = 0;; ++attempt) {
+    auto r = http.download(url, incomplete, size, filename, o.progress);
+    check_http_status(r.status, r.error_body, id, url, o.use_hf);
+    std::string problem;
+    if (size > 0 && r.size != size) {
+      problem = fmt::format("got {} bytes, expected {}", r.size, size);
+    } else if (!sha256.empty() && str::lower(sha256) != r.sha256_hex) {
+      problem = fmt::format("SHA-256 {} does not match the hub's {}", r.sha256_hex, sha256);
+    }
+    if (problem.empty()) break;
+    remove_quietly(incomplete);
+    SWIFT_CHECK(attempt == 0,
+                "[hub] {}: {} from {} is corrupt: {}; it was not added to the cache. Run again; if "
+                "it persists, the hub or a proxy is serving a bad file",
+                id, filename, url, problem);
+    SWIFT_WARN("[hub] {}: {}; downloading it again", filename, problem);
+  }
+  stdfs::create_directories(stdfs::path(dest).parent_path(), ec);
+  SWIFT_CHECK(!ec, "[hub] cannot create {}: {}", stdfs::path(dest).parent_path().string(),
+              ec.message());
+  SWIFT_CHECK(std::rename(incomplete.c_str(), dest.c_str()) == 0,
+              "[hub] cannot move {} to {}; check that the cache is writable", incomplete, dest);
+  fs::fsync_dir(stdfs::path(dest).parent_path().string());
+}
+
+}  // namespace swift::hub::detail

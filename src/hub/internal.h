@@ -1,0 +1,73 @@
+// Shared between the pieces of src/hub (not a public header): cache lookups and the two hub
+// download flows.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "hub/http.h"
+#include "hub/hub.h"
+
+namespace swift::hub::detail {
+
+// "main" on Hugging Face, "master" on ModelScope, as ms-swift maps them.
+std::string hf_revision(const HubOptions& o);
+std::string ms_revision(const HubOptions& o);
+std::string hf_cache_root(const HubOptions& o);
+std::string ms_cache_root(const HubOptions& o);
+
+// huggingface_hub layout: <root>/models--org--name/{refs/<rev>, snapshots/<commit>, blobs/}.
+std::string hf_repo_folder(const std::string& root, const std::string& id);
+// The cached snapshot folder for (id, revision) when it is complete.
+std::optional<std::string> find_hf_cached(const std::string& root,
+                                          const std::string& id,
+                                          const std::string& revision,
+                                          bool need_weights);
+// ModelScope: <root>/models/org/name___ (dots as "___", modelscope <= 1.37 and ms-swift users'
+// caches) and the newer modelscope_hub <root>/models/org--name/snapshots/<rev>.
+std::string ms_model_dir(const std::string& root, const std::string& id);
+std::optional<std::string> find_ms_cached(const std::string& root,
+                                          const std::string& id,
+                                          const std::string& revision,
+                                          bool need_weights);
+
+// Throws the user-facing error for a failed hub response (404, 401/403, others), naming the
+// model, the URL and what to do. Returns normally for 2xx/3xx.
+void check_http_status(long status,
+                       const std::string& body,
+                       const std::string& id,
+                       const std::string& url,
+                       bool use_hf);
+
+// Downloads `url` into `incomplete` (resuming it), checks its size and SHA-256 when known, and
+// only then renames it to `dest`. A corrupt file is deleted, never moved into the cache.
+void fetch_verified(HttpClient& http,
+                    const std::string& url,
+                    const std::string& incomplete,
+                    const std::string& dest,
+                    std::uint64_t size,
+                    const std::string& sha256,
+                    const std::string& id,
+                    const std::string& filename,
+                    const HubOptions& o);
+
+std::string hf_download(const std::string& id, const HubOptions& o);
+std::string ms_download(const std::string& id, const HubOptions& o);
+
+// Untrusted names from a hub: relative, no "..", no empty or "." components, no NUL/backslash.
+bool is_safe_relative_path(const std::string& p);
+bool matches_any(const std::string& path, const std::vector<std::string>& globs);
+// Holds an exclusive flock on `path` (created if needed) for the object's lifetime; compatible
+// with Python's filelock used by the hub libraries.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace swift::hub::detail

@@ -1,0 +1,78 @@
+// A fake Hugging Face + ModelScope hub on 127.0.0.1 for the hub tests: the HF model-info API,
+// /resolve/ with ETag / X-Linked-Etag / X-Repo-Commit headers and a CDN redirect for LFS files,
+// the ModelScope repo/files API and file endpoint, Range support, scripted failures, and a log
+// of every request.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace swift::hub::testing {
+
+std::string sha256_hex(const std::string& data);
+
+struct FakeFile {
+  std::string content;
+  bool lfs = false;
+  std::string claimed_sha256;  // overrides the real digest (checksum-mismatch tests)
+};
+
+struct FakeRepo {
+  std::string commit;
+  std::map<std::string, FakeFile> files;  // repo path -> file
+};
+
+struct LoggedRequest {
+  std::string method;
+  std::string path;
+  std::string range;
+  std::string authorization;
+  std::string cookie;
+};
+
+class FakeHub {
+ public:
+  FakeHub();
+  ~FakeHub();
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void add_hf_repo(const std::string& id, FakeRepo repo);
+  void add_ms_repo(const std::string& id, FakeRepo repo);
+  // The next `times` downloads of `path` send half of the bytes, then drop the connection.
+  void cut_downloads(const std::string& path, int times);
+  // The next `times` requests whose path starts with `prefix` answer `status`.
+  void fail_requests(const std::string& prefix, int status, int times);
+
+  int request_count() const { return count_.load(); }
+  std::vector<LoggedRequest> log() const;
+
+ private:
+  void serve_bytes(const httplib::Request& req,
+                   httplib::Response& res,
+                   const std::string& key,
+                   const std::string& data);
+  bool scripted_failure(const httplib::Request& req, httplib::Response& res);
+  void hf_api(const httplib::Request& req, httplib::Response& res);
+  void hf_resolve(const httplib::Request& req, httplib::Response& res);
+  void cdn(const httplib::Request& req, httplib::Response& res);
+  void ms_files(const httplib::Request& req, httplib::Response& res);
+  void ms_file(const httplib::Request& req, httplib::Response& res);
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<int> count_{0};
+  mutable std::mutex mu_;
+  std::map<std::string, FakeRepo> hf_, ms_;
+  std::map<std::string, int> cuts_;
+  std::vector<std::pair<std::string, std::pair<int, int>>> failures_;  // prefix, (status, times)
+  std::vector<LoggedRequest> log_;
+};
+
+}  // namespace swift::hub::testing
