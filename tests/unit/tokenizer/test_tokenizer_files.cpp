@@ -1,0 +1,277 @@
+// Crafted and hostile tokenizer.json / tokenizer_config.json files: each must fail with a
+// specific swift::Error (never crash, hang or allocate unboundedly). Runs under ASan/UBSan too.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+#include "core/error.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode.h"
+
+namespace {
+
+using nlohmann::json;
+using swift::tok::Tokenizer;
+namespace stdfs = std::filesystem;
+
+class TokenizerFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = stdfs::temp_directory_path() /
+           ("swift_tok_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    stdfs::create_directories(dir_);
+  }
+  void TearDown() override { stdfs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+  }
+  // A small valid byte-level BPE tokenizer the tests then break one field at a time.
+  static json base() {
+    json vocab = json::object();
+    int id = 0;
+    for (int b = 0; b < 256; ++b) {
+      std::string s;
+      swift::tok::append_utf8(s, swift::tok::byte_to_char(static_cast<std::uint8_t>(b)));
+      vocab[s] = id++;
+    }
+    vocab["ab"] = id++;
+    vocab["abc"] = id++;
+    return json{
+        {"version", "1.0"},
+        {"added_tokens", json::array({{{"id", id},
+                                       {"content", "<|end|>"},
+                                       {"special", true},
+                                       {"normalized", false},
+                                       {"lstrip", false},
+                                       {"rstrip", false},
+                                       {"single_word", false}}})},
+        {"normalizer", nullptr},
+        {"pre_tokenizer",
+         {{"type", "Sequence"},
+          {"pretokenizers",
+           json::array(
+               {{{"type", "Split"},
+                 {"pattern", {{"Regex", "\\s+|\\S+"}}},
+                 {"behavior", "Isolated"},
+                 {"invert", false}},
+                {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}}},
+        {"post_processor", nullptr},
+        {"decoder", {{"type", "ByteLevel"}}},
+        {"model",
+         {{"type", "BPE"},
+          {"vocab", vocab},
+          {"merges", json::array({"a b", json::array({"ab", "c"})})}}}};
+  }
+  std::shared_ptr<Tokenizer> load(const json& j) {
+    write("tokenizer.json", j.dump());
+    return Tokenizer::from_dir(dir_.string());
+  }
+  // Loading must throw swift::Error whose message contains `needle`.
+  void expect_error(const json& j, const std::string& needle) {
+    write("tokenizer.json", j.dump());
+    expect_error_file(needle);
+  }
+  void expect_error_file(const std::string& needle) {
+    try {
+      Tokenizer::from_dir(dir_.string());
+      ADD_FAILURE() << "expected an error containing \"" << needle << "\"";
+    } catch (const swift::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("[tokenizer]"), std::string::npos) << e.what();
+    }
+  }
+  stdfs::path dir_;
+};
+
+TEST_F(TokenizerFiles, BaseLoadsAndRoundTrips) {
+  auto tok = load(base());
+  EXPECT_EQ(tok->encode("abc", false), (std::vector<std::int32_t>{257}));
+  EXPECT_EQ(tok->encode("x<|end|>", false).back(), 258);
+  EXPECT_TRUE(tok->is_special(258));
+  EXPECT_EQ(tok->decode(tok->encode("héllo <|end|> wörld", false), true), "héllo  wörld");
+}
+
+TEST_F(TokenizerFiles, MissingFilesAndNonJson) {
+  expect_error_file("no tokenizer.json");
+  write("tokenizer.json", "{ this is not json");
+  expect_error_file("not valid JSON");
+  write("tokenizer.json", "[1, 2, 3]");
+  expect_error_file("JSON object");
+  write("tokenizer.json", base().dump());
+  write("tokenizer_config.json", "{\"bos_token\": ");
+  expect_error_file("not valid JSON");
+  write("tokenizer_config.json", "{\"bos_token\": 7}");
+  expect_error_file("bos_token must be a string");
+  write("tokenizer_config.json", "{\"chat_template\": 3}");
+  expect_error_file("chat_template must be a string or a list");
+}
+
+TEST_F(TokenizerFiles, MergesWithUnknownTokens) {
+  json j = base();
+  j["model"]["merges"].push_back("a zz");
+  expect_error(j, "\"zz\", which is not in the vocab");
+  j = base();
+  j["model"]["merges"] = json::array({"b c"});  // "bc" is not in the vocab
+  expect_error(j, "makes \"bc\"");
+  j = base();
+  j["model"]["merges"] = json::array({"a b c"});
+  expect_error(j, "two tokens separated by one space");
+  j = base();
+  j["model"]["merges"] = json::array({json::array({"a"})});
+  expect_error(j, "merge #0");
+}
+
+TEST_F(TokenizerFiles, BadIds) {
+  json j = base();
+  j["model"]["vocab"]["neg"] = -1;
+  expect_error(j, "has id -1 outside");
+  j = base();
+  j["model"]["vocab"]["huge"] = 1ll << 40;
+  expect_error(j, "outside");
+  j = base();
+  j["model"]["vocab"]["dup"] = 3;
+  expect_error(j, "gives id 3 to both");
+  j = base();
+  j["added_tokens"][0]["id"] = -4;
+  expect_error(j, "out of range");
+  j = base();
+  j["added_tokens"][0]["id"] = 5;  // id of a byte token in the vocab
+  expect_error(j, "takes id 5");
+  j = base();
+  j["added_tokens"].push_back(j["added_tokens"][0]);
+  j["added_tokens"][1]["content"] = "<|other|>";
+  expect_error(j, "both claim id 258");
+  j = base();
+  j["added_tokens"][0]["content"] = "";
+  expect_error(j, "empty content");
+}
+
+TEST_F(TokenizerFiles, WrongTypes) {
+  json j = base();
+  j["model"]["vocab"] = json::array({"a", "b"});
+  expect_error(j, "model.vocab must be an object");
+  j = base();
+  j["model"]["merges"] = 3;
+  expect_error(j, "merges must be a list");
+  j = base();
+  j["model"]["vocab"]["x"] = "7";
+  expect_error(j, "must be an integer id");
+  j = base();
+  j["model"]["type"] = "Mystery";
+  expect_error(j, "\"Mystery\" is not supported");
+  j = base();
+  j["normalizer"] = {{"type", "Nope"}};
+  expect_error(j, "unsupported normalizer type \"Nope\"");
+  j = base();
+  j["decoder"] = {{"type", "Sequence"}, {"decoders", 5}};
+  expect_error(j, "must be a list");
+  j = base();
+  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "("}}}, {"behavior", "Isolated"}};
+  expect_error(j, "invalid regex");
+  j = base();
+  j["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "Sideways"}};
+  expect_error(j, "unknown split behavior \"Sideways\"");
+  j = base();
+  j["added_tokens"][0]["special"] = "yes";
+  expect_error(j, "must be true/false");
+  j = base();
+  j["post_processor"] = {{"type", "TemplateProcessing"},
+                         {"single", json::array({{{"SpecialToken", {{"id", "<nope>"}}}}})}};
+  expect_error(j, "\"<nope>\", which is not a known token");
+}
+
+// "<0x-1>" looks like a byte token but is not one: byte fallback and the ByteFallback decoder
+// must treat it as an ordinary token, as HF does, without misreading memory.
+TEST_F(TokenizerFiles, MalformedByteTokens) {
+  json j = base();
+  j["model"]["vocab"]["<0x-1>"] = 300;
+  j["model"]["vocab"]["<0xZZ>"] = 301;
+  j["model"]["vocab"]["<0x"] = 302;
+  j["model"]["byte_fallback"] = true;
+  j["decoder"] = {{"type", "Sequence"},
+                  {"decoders", json::array({{{"type", "ByteFallback"}}, {{"type", "Fuse"}}})}};
+  auto tok = load(j);
+  EXPECT_EQ(tok->decode({300, 301, 302}, false), "<0x-1><0xZZ><0x");
+  EXPECT_EQ(tok->decode({999999, -1}, false), "");  // unknown ids are skipped
+}
+
+TEST_F(TokenizerFiles, CatastrophicRegexIsAnErrorNotAHang) {
+  json j = base();
+  j["pre_tokenizer"] = {{"type", "Split"},
+                        {"pattern", {{"Regex", "(a+)+$"}}},
+                        {"behavior", "Isolated"},
+                        {"invert", false}};
+  auto tok = load(j);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    tok->encode(std::string(40, 'a') + "!", false);
+    ADD_FAILURE() << "a catastrophic pattern must hit the match limit";
+  } catch (const swift::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("backtracks catastrophically"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+}
+
+TEST_F(TokenizerFiles, TooManyAddedTokensIsBounded) {
+  json j = base();
+  json added = json::array();
+  for (int k = 0; k < 300000; ++k)
+    added.push_back({{"id", 1000 + k}, {"content", "t" + std::to_string(k)}});
+  j["added_tokens"] = std::move(added);
+  expect_error(j, "added tokens (max");
+}
+
+TEST_F(TokenizerFiles, ChatTemplateListAndTokenObjects) {
+  write("tokenizer_config.json",
+        json{{"bos_token", {{"content", "<|end|>"}, {"lstrip", false}}},
+             {"eos_token", "<|end|>"},
+             {"add_bos_token", true},
+             {"model_max_length", 1e30},
+             {"chat_template", json::array({{{"name", "default"}, {"template", "A"}},
+                                            {{"name", "tool_use"}, {"template", "B"}}})}}
+            .dump());
+  auto tok = load(base());
+  EXPECT_EQ(tok->config().bos_token, "<|end|>");
+  EXPECT_EQ(tok->config().chat_template, "A");
+  ASSERT_EQ(tok->config().named_chat_templates.size(), 2u);
+  EXPECT_EQ(tok->config().named_chat_templates[1].first, "tool_use");
+  EXPECT_EQ(tok->config().model_max_length, std::numeric_limits<std::int64_t>::max());
+}
+
+// Arbitrary bytes (invalid UTF-8 included) never crash encode or decode.
+TEST_F(TokenizerFiles, RandomBytesAreSafe) {
+  auto tok = load(base());
+  std::mt19937 rng(1234);
+  for (int round = 0; round < 200; ++round) {
+    std::string s(rng() % 64, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    const auto ids = tok->encode(s, true);
+    (void)tok->decode(ids, false);
+    std::vector<std::int32_t> junk(rng() % 16);
+    for (auto& id : junk) id = static_cast<std::int32_t>(rng() % 400) - 50;
+    (void)tok->decode(junk, true);
+  }
+}
+
+// The example of "U+FFFD substitution of maximal subparts" in the Unicode Standard (ch. 3.9),
+// which Rust's String::from_utf8_lossy (and so HF's decoders) follows.
+TEST(Utf8Lossy, MaximalSubparts) {
+  const std::string in = "\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64";
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(swift::tok::utf8_lossy(in), "a" + r + r + r + "b" + r + "c" + r + r + "d");
+  // Rust's documentation example for from_utf8_lossy.
+  EXPECT_EQ(swift::tok::utf8_lossy("Hello \xF0\x90\x80World"), "Hello " + r + "World");
+}
+
+}  // namespace
