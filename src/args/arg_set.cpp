@@ -285,8 +285,15 @@ void ArgSet::assign(Field& f, const Assignment& a) {
       break;
     }
     case ArgType::kJson: {
+      // Dict arguments take a JSON string; several (deepspeed, device_map) also take a plain
+      // name such as `zero2` or `auto`, kept as a JSON string.
+      std::string t = str::trim(v);
       Json j = Json::parse(v, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) bad("'" + v + "' is not valid JSON; pass a JSON object string");
+      if (j.is_discarded()) {
+        if (!t.empty() && (t[0] == '{' || t[0] == '[' || t[0] == '"'))
+          bad("'" + v + "' is not valid JSON; pass a JSON object string");
+        j = Json(v);
+      }
       store(f, j);
       break;
     }

@@ -12,7 +12,15 @@ namespace swift::args {
 
 namespace {
 
-#define SWIFT_ARG(T, name, def, choices, help) s.add(g.name, #name, choices, help, group);
+// A member named after a C++ keyword carries a trailing '_' (template_); the argument does not.
+std::string cli_name(const char* member) {
+  std::string n = member;
+  if (!n.empty() && n.back() == '_') n.pop_back();
+  return n;
+}
+
+#define SWIFT_ARG(T, name, def, choices, help) \
+  s.add(g.name, cli_name(#name).c_str(), choices, help, group);
 void declare(ModelArguments& g, ArgSet& s, const char* group) {
 #include "args/defs/model.inc"
 }
@@ -100,11 +108,13 @@ void declare_base(Arguments& a, ArgSet& s) {
   declare(a.base, s, "base");
 }
 
+// SftArguments(SwanlabArguments, TunerArguments, BaseArguments, Seq2SeqTrainingArguments): the
+// HF training fields first, then the base groups, then the tuner and SFT's own overrides.
 void declare_train(Arguments& a, ArgSet& s) {
   declare(a.training, s, "training");
-  declare(a.swift_train, s, "training (swift)");
   declare_base(a, s);
   declare(a.tuner, s, "tuner");
+  declare(a.swift_train, s, "training (swift)");
 }
 
 void declare_infer(Arguments& a, ArgSet& s) {
@@ -212,6 +222,16 @@ void command_defaults(ParsedArgs& p) {
     set_default("loss_scale", "all");
   }
   if (p.command == "merge-lora") set_default("merge_lora", true);
+  if (p.command == "megatron export") {
+    set_default("padding_free", false);
+    set_default("attention_backend", "unfused");
+    set_default("recompute_granularity", "none");
+    set_default("load_args", true);
+  }
+  if (p.command == "megatron rlhf") {
+    set_default("loss_scale", "last_round");
+    set_default("calculate_per_token_loss", false);
+  }
 }
 
 }  // namespace

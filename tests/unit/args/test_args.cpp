@@ -59,6 +59,13 @@ TEST(Args, MsSwiftDefaults) {
   EXPECT_EQ(a->get("per_device_train_batch_size"), 1);
   EXPECT_EQ(a->get("truncation_strategy"), "delete");
   EXPECT_EQ(a->get("loss_scale"), "default");
+  EXPECT_EQ(a->get("max_new_tokens"), 64);  // SftArguments overrides GenerationArguments
+  EXPECT_EQ(a->get("load_args"), false);
+  EXPECT_TRUE(a->set.has("template"));
+  EXPECT_TRUE(parse_args("infer", {})->get("load_args") == true);
+  auto t = parse_args("sft", words({"--template", "qwen3", "--deepspeed", "zero2"}));
+  EXPECT_EQ(t->get("template"), "qwen3");
+  EXPECT_EQ(t->get("deepspeed"), "zero2");
 }
 
 TEST(Args, BoolsAndBareFlags) {
