@@ -1,11 +1,14 @@
 // The one path by which a downloaded file enters a cache: resumable transfer into a side file,
 // size and SHA-256 checks, then an atomic rename. Also the wording of hub HTTP errors.
+#include <sys/statvfs.h>
+
 #include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/strings.h"
 #include "hub/internal.h"
 
@@ -54,6 +57,21 @@ void check_http_status(long status,
         use_hf ? "HF_TOKEN" : "MODELSCOPE_API_TOKEN");
   }
   SWIFT_FAIL("[hub] {}: {} answered HTTP {}{}; try again later", id, url, status, snippet(body));
+}
+
+void warn_if_low_disk(const std::string& dir, std::uint64_t bytes, const std::string& id) {
+  if (bytes == 0) return;
+  // The cache folder may not exist yet: ask the nearest existing ancestor.
+  stdfs::path p(dir);
+  while (!p.empty() && !fs::exists(p.string())) p = p.parent_path();
+  struct statvfs st {};
+  if (p.empty() || ::statvfs(p.c_str(), &st) != 0) return;
+  auto free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes < bytes) {
+    SWIFT_WARN("[hub] {} needs {}B but only {}B are free in {}; the download will likely fail", id,
+               format_size(static_cast<double>(bytes)),
+               format_size(static_cast<double>(free_bytes)), p.string());
+  }
 }
 
 void fetch_verified(HttpClient& http,

@@ -67,12 +67,6 @@ std::uint64_t parse_size(const std::string& v) {
   }
 }
 
-std::string origin_of(const std::string& url) {
-  auto scheme = url.find("://");
-  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return slash == std::string::npos ? url : url.substr(0, slash);
-}
-
 std::vector<RemoteFile> list_files(const nlohmann::json& info, const std::string& id) {
   std::vector<RemoteFile> files;
   const auto& siblings = info.at("siblings");
@@ -130,7 +124,7 @@ void fetch_file(HttpClient& http,
     std::string loc = head.header("location");
     bool relative = head.status >= 300 && head.status < 400 && str::starts_with(loc, "/");
     if (!relative || hop >= kMaxRelativeRedirects) break;
-    url = origin_of(url) + loc;
+    url = url_origin(url) + loc;
   }
   check_http_status(head.status, "", id, url, true);
   bool redirect = head.status >= 300 && head.status < 400;
@@ -172,7 +166,8 @@ std::string hf_download(const std::string& id, const HubOptions& o) {
               "[hub] --revision '{}' is not a valid revision name", revision);
   std::vector<std::string> headers;
   if (!o.token.empty()) headers.push_back("Authorization: Bearer " + o.token);
-  HttpClient http(headers, RetryPolicy{o.max_retries, o.retry_base_delay_s});
+  HttpClient http(headers, url_origin(o.hf_endpoint),
+                  RetryPolicy{o.max_retries, o.retry_base_delay_s});
 
   std::string api = fmt::format("{}/api/models/{}/revision/{}?blobs=true", o.hf_endpoint, id,
                                 url_escape(revision, false));
@@ -194,13 +189,17 @@ std::string hf_download(const std::string& id, const HubOptions& o) {
   const std::string root = hf_cache_root(o);
   const std::string repo = hf_repo_folder(root, id);
   const std::string locks = fs::join(fs::join(root, ".locks"), stdfs::path(repo).filename());
-  std::size_t n = 0;
+  std::vector<RemoteFile> wanted;
+  std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
     if (matches_any(f.path, o.ignore_patterns)) continue;
     if (!o.download_weights && matches_any(f.path, {"*.bin", "*.safetensors"})) continue;
-    fetch_file(http, o, id, commit, f, repo, locks);
-    ++n;
+    if (!fs::is_file(fs::join(repo, "snapshots/" + commit + "/" + f.path))) missing_bytes += f.size;
+    wanted.push_back(f);
   }
+  warn_if_low_disk(repo, missing_bytes, id);
+  for (const auto& f : wanted) fetch_file(http, o, id, commit, f, repo, locks);
+  std::size_t n = wanted.size();
   std::string snapshot = fs::join(repo, "snapshots/" + commit);
   std::error_code ec;
   stdfs::create_directories(snapshot, ec);

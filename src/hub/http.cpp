@@ -277,9 +277,22 @@ bool is_transient_status(long status) {
   return status == 429 || status >= 500;
 }
 
-HttpClient::HttpClient(std::vector<std::string> headers, RetryPolicy retry)
-    : headers_(std::move(headers)), retry_(retry) {
+HttpClient::HttpClient(std::vector<std::string> auth_headers,
+                       std::string auth_origin,
+                       RetryPolicy retry)
+    : auth_headers_(std::move(auth_headers)), auth_origin_(std::move(auth_origin)), retry_(retry) {
   global_init();
+}
+
+const std::vector<std::string>& HttpClient::headers_for(const std::string& url) const {
+  static const std::vector<std::string> kNone;
+  return url_origin(url) == auth_origin_ ? auth_headers_ : kNone;
+}
+
+std::string url_origin(const std::string& url) {
+  auto scheme = url.find("://");
+  auto slash = url.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
+  return str::lower(slash == std::string::npos ? url : url.substr(0, slash));
 }
 
 void HttpClient::backoff(int attempt) const {
@@ -306,7 +319,7 @@ HttpResponse HttpClient::request(const std::string& url,
     HeaderSink hsink{&res.headers};
     BodySink bsink{&res.body, max_body};
     CurlHandle h;
-    setup(h, url, headers_, follow, &hsink);
+    setup(h, url, headers_for(url), follow, &hsink);
     if (head) {
       curl_easy_setopt(h.c, CURLOPT_NOBODY, 1L);
     } else {
@@ -372,7 +385,7 @@ DownloadResult HttpClient::download(const std::string& url,
     Headers headers;
     HeaderSink hsink{&headers};
     CurlHandle h;
-    setup(h, url, headers_, true, &hsink);
+    setup(h, url, headers_for(url), true, &hsink);
     FileSink sink;
     sink.curl = h.c;
     sink.headers = &headers;

@@ -34,9 +34,10 @@ struct DownloadResult {
 
 class HttpClient {
  public:
-  // `headers` ("Name: value") go with every request; Authorization is not forwarded by libcurl
-  // to other hosts on redirects, so CDN hops never see the token.
-  HttpClient(std::vector<std::string> headers, RetryPolicy retry);
+  // `auth_headers` ("Name: value") go only to URLs under `auth_origin` (the hub itself): the
+  // signed CDN URLs that LFS files redirect to never see the token. libcurl likewise drops them
+  // on redirects to other hosts.
+  HttpClient(std::vector<std::string> auth_headers, std::string auth_origin, RetryPolicy retry);
 
   // GET (or HEAD with `head`) with retries on network errors, 429 and 5xx. Returns the final
   // response whatever its status. Bodies larger than `max_body` are a failure (untrusted server).
@@ -60,7 +61,10 @@ class HttpClient {
   HttpResponse request(const std::string& url, bool head, bool follow, std::size_t max_body);
   void backoff(int attempt) const;
 
-  std::vector<std::string> headers_;
+  const std::vector<std::string>& headers_for(const std::string& url) const;
+
+  std::vector<std::string> auth_headers_;
+  std::string auth_origin_;
   RetryPolicy retry_;
   int requests_ = 0;
 };
@@ -70,5 +74,7 @@ std::string sha256_file(const std::string& path);
 // Percent-encodes one URL component (also '/'); `keep_slash` leaves '/' as is.
 std::string url_escape(const std::string& s, bool keep_slash);
 bool is_transient_status(long status);
+// "https://host:port" of a URL.
+std::string url_origin(const std::string& url);
 
 }  // namespace swift::hub

@@ -51,6 +51,9 @@ void fetch_verified(HttpClient& http,
                     const std::string& filename,
                     const HubOptions& o);
 
+// Warns (as huggingface_hub does) when `dir`'s filesystem has less free space than `bytes`.
+void warn_if_low_disk(const std::string& dir, std::uint64_t bytes, const std::string& id);
+
 std::string hf_download(const std::string& id, const HubOptions& o);
 std::string ms_download(const std::string& id, const HubOptions& o);
 

@@ -79,7 +79,8 @@ std::string ms_download(const std::string& id, const HubOptions& o) {
     headers.push_back("Authorization: Bearer " + o.token);
     headers.push_back("Cookie: m_session_id=" + o.token);
   }
-  HttpClient http(headers, RetryPolicy{o.max_retries, o.retry_base_delay_s});
+  HttpClient http(headers, url_origin(o.ms_endpoint),
+                  RetryPolicy{o.max_retries, o.retry_base_delay_s});
   std::string list_url = fmt::format("{}/api/v1/models/{}/repo/files?Revision={}&Recursive=True",
                                      o.ms_endpoint, id, url_escape(revision, false));
   auto res = http.get(list_url);
@@ -91,12 +92,20 @@ std::string ms_download(const std::string& id, const HubOptions& o) {
   auto parts = str::split(id, '/');
   const std::string staging = fs::join(root, "._____temp/" + parts[0] + "/" + parts[1]);
   FileLock lock(fs::join(root, ".lock/" + parts[0] + "___" + parts[1]));
-  std::size_t n = 0;
+  std::vector<RemoteFile> wanted;
+  std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
     if (matches_any(f.path, o.ignore_patterns)) continue;
     if (!o.download_weights && matches_any(f.path, {"*.bin", "*.safetensors"})) continue;
     std::string dest = fs::join(target, f.path);
     if (fs::is_file(dest) && (f.size == 0 || fs::file_size(dest) == f.size)) continue;
+    missing_bytes += f.size;
+    wanted.push_back(f);
+  }
+  warn_if_low_disk(root, missing_bytes, id);
+  std::size_t n = 0;
+  for (const auto& f : wanted) {
+    std::string dest = fs::join(target, f.path);
     std::string url = fmt::format("{}/api/v1/models/{}/repo?Revision={}&FilePath={}", o.ms_endpoint,
                                   id, url_escape(revision, false), url_escape(f.path, false));
     fetch_verified(http, url, fs::join(staging, f.path), dest, f.size, f.sha256, id, f.path, o);

@@ -78,6 +78,27 @@ void FakeHub::fail_requests(const std::string& prefix, int status, int times) {
   failures_.push_back({prefix, {status, times}});
 }
 
+void FakeHub::set_cdn_host(const std::string& host) {
+  std::lock_guard<std::mutex> g(mu_);
+  cdn_host_ = host;
+}
+
+void FakeHub::add_rename(const std::string& old_id, const std::string& new_id) {
+  std::lock_guard<std::mutex> g(mu_);
+  renames_[old_id] = new_id;
+}
+
+bool FakeHub::renamed(const httplib::Request& req, httplib::Response& res, const std::string& id) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = renames_.find(id);
+  if (it == renames_.end()) return false;
+  std::string path = req.path;
+  path.replace(path.find(id), id.size(), it->second);
+  res.status = 307;
+  res.set_header("Location", path + (req.params.count("blobs") ? "?blobs=true" : ""));
+  return true;
+}
+
 std::vector<LoggedRequest> FakeHub::log() const {
   std::lock_guard<std::mutex> g(mu_);
   return log_;
@@ -131,6 +152,7 @@ void FakeHub::serve_bytes(const httplib::Request& req,
 void FakeHub::hf_api(const httplib::Request& req, httplib::Response& res) {
   if (scripted_failure(req, res)) return;
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+  if (renamed(req, res, id)) return;
   std::lock_guard<std::mutex> g(mu_);
   auto it = hf_.find(id);
   if (it == hf_.end()) {
@@ -156,10 +178,13 @@ void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res) {
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
   std::string rev = req.matches[3];
   std::string path = req.matches[4];
+  if (renamed(req, res, id)) return;
   FakeFile file;
   std::string commit;
+  std::string cdn_host;
   {
     std::lock_guard<std::mutex> g(mu_);
+    cdn_host = cdn_host_;
     auto it = hf_.find(id);
     bool found = it != hf_.end() && it->second.files.count(path) > 0 &&
                  (rev == it->second.commit || rev == "main");
@@ -178,7 +203,8 @@ void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Linked-Etag", "\"" + digest_of(file) + "\"");
     res.set_header("X-Linked-Size", std::to_string(file.content.size()));
     res.set_header("ETag", "\"not-the-lfs-etag\"");
-    res.set_header("Location", base_url() + "/cdn/" + id + "/" + path);
+    res.set_header("Location",
+                   "http://" + cdn_host + ":" + std::to_string(port_) + "/cdn/" + id + "/" + path);
     return;
   }
   res.set_header("ETag", "\"" + sha256_hex(file.content).substr(0, 40) + "\"");

@@ -49,6 +49,11 @@ class FakeHub {
   // The next `times` requests whose path starts with `prefix` answer `status`.
   void fail_requests(const std::string& prefix, int status, int times);
 
+  // LFS redirects point at this host name (a different origin from the hub's 127.0.0.1).
+  void set_cdn_host(const std::string& host);
+  // Requests for `old_id` answer 307 with a relative Location to `new_id`, as for renamed repos.
+  void add_rename(const std::string& old_id, const std::string& new_id);
+
   int request_count() const { return count_.load(); }
   std::vector<LoggedRequest> log() const;
 
@@ -58,6 +63,7 @@ class FakeHub {
                    const std::string& key,
                    const std::string& data);
   bool scripted_failure(const httplib::Request& req, httplib::Response& res);
+  bool renamed(const httplib::Request& req, httplib::Response& res, const std::string& id);
   void hf_api(const httplib::Request& req, httplib::Response& res);
   void hf_resolve(const httplib::Request& req, httplib::Response& res);
   void cdn(const httplib::Request& req, httplib::Response& res);
@@ -71,6 +77,8 @@ class FakeHub {
   mutable std::mutex mu_;
   std::map<std::string, FakeRepo> hf_, ms_;
   std::map<std::string, int> cuts_;
+  std::map<std::string, std::string> renames_;
+  std::string cdn_host_ = "127.0.0.1";
   std::vector<std::pair<std::string, std::pair<int, int>>> failures_;  // prefix, (status, times)
   std::vector<LoggedRequest> log_;
 };

@@ -199,6 +199,32 @@ TEST_F(HubTest, HfMissDownloadsIntoHuggingfaceHubLayout) {
   EXPECT_EQ(hub_.request_count(), before);
 }
 
+TEST_F(HubTest, TokenStaysOnTheHubNotTheCdn) {
+  hub_.add_hf_repo("org/tiny", tiny_repo());
+  hub_.set_cdn_host("localhost");
+  auto o = options(true);
+  o.token = "secret";
+  std::string snap = resolve_model_dir("org/tiny", o);
+  EXPECT_TRUE(is_complete_snapshot(snap));
+  int cdn = 0;
+  for (const auto& r : hub_.log()) {
+    bool is_cdn = r.path.rfind("/cdn/", 0) == 0;
+    cdn += is_cdn;
+    EXPECT_EQ(r.authorization, is_cdn ? "" : "Bearer secret") << r.path;
+  }
+  EXPECT_EQ(cdn, 1);
+}
+
+TEST_F(HubTest, RenamedRepoFollowsRelativeRedirects) {
+  auto repo = tiny_repo();
+  hub_.add_hf_repo("org/new-name", repo);
+  hub_.add_rename("org/old-name", "org/new-name");
+  std::string snap = resolve_model_dir("org/old-name", options(true));
+  // Stored under the id the user asked for, as huggingface_hub does.
+  EXPECT_EQ(snap, hf_snapshot("models--org--old-name"));
+  EXPECT_EQ(slurp(snap + "/model.safetensors"), repo.files["model.safetensors"].content);
+}
+
 TEST_F(HubTest, HfBrokenTransferResumesWithRange) {
   auto repo = tiny_repo();
   const std::string& weights = repo.files["model.safetensors"].content;
