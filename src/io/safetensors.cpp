@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "io/safetensors_header.h"
 
 namespace swift::io {
 
@@ -88,45 +89,6 @@ bool valid_utf8(const std::uint8_t* s, std::size_t n, std::size_t* bad_at) {
   return true;
 }
 
-// nlohmann keeps the last of duplicate keys silently; a file whose header names a tensor twice
-// is ambiguous (two readers may pick different bytes), so every object level is checked.
-Json parse_json_no_duplicates(const char* begin,
-                              const char* end,
-                              const std::string& path,
-                              const char* what) {
-  std::vector<std::unordered_set<std::string>> seen;
-  std::string duplicate;
-  auto cb = [&](int /*depth*/, Json::parse_event_t ev, Json& parsed) -> bool {
-    switch (ev) {
-      case Json::parse_event_t::object_start:
-        seen.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!seen.empty()) seen.pop_back();
-        break;
-      case Json::parse_event_t::key:
-        if (!seen.empty() && parsed.is_string()) {
-          const auto& k = parsed.get_ref<const std::string&>();
-          if (!seen.back().insert(k).second && duplicate.empty()) duplicate = k;
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  Json j;
-  try {
-    j = Json::parse(begin, end, cb, /*allow_exceptions=*/true);
-  } catch (const Json::exception& e) {
-    SWIFT_FAIL("[io] {}: {} is not valid JSON ({}); the file is corrupt or not a {}", path, what,
-               e.what(), what);
-  }
-  SWIFT_CHECK(duplicate.empty(), "[io] {}: duplicate key \"{}\" in {}; the file is ambiguous", path,
-              duplicate, what);
-  return j;
-}
-
 std::string shape_str(const std::vector<std::int64_t>& s) {
   std::string out = "[";
   for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
@@ -187,79 +149,21 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(path) {
               nul ? static_cast<const std::uint8_t*>(nul) - hb : 0);
   SWIFT_CHECK(n > 0 && hb[0] == '{',
               "[io] {}: header does not start with '{{'; not a safetensors file", path);
-  Json header = parse_json_no_duplicates(reinterpret_cast<const char*>(hb),
-                                         reinterpret_cast<const char*>(hb + n), path, "header");
-  SWIFT_CHECK(header.is_object(), "[io] {}: header is not a JSON object", path);
-
   const std::uint64_t data_start = 8 + n;
-  const std::uint64_t buffer_len = size - data_start;
-  tensors_.reserve(header.size());
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const Json& v = it.value();
-    if (name == "__metadata__") {
-      SWIFT_CHECK(v.is_object(), "[io] {}: __metadata__ is not an object of strings", path);
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        SWIFT_CHECK(m.value().is_string(),
-                    "[io] {}: __metadata__ value for \"{}\" is not a string; __metadata__ must "
-                    "map strings to strings",
-                    path, m.key());
-        metadata_[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    SWIFT_CHECK(v.is_object(), "[io] {}: entry for tensor \"{}\" is not an object", path, name);
-    for (const char* key : {"dtype", "shape", "data_offsets"})
-      SWIFT_CHECK(v.contains(key), "[io] {}: tensor \"{}\" is missing \"{}\"", path, name, key);
-    TensorInfo t;
-    t.name = name;
-    const Json& jd = v["dtype"];
-    SWIFT_CHECK(jd.is_string() && parse_dtype(jd.get<std::string>(), &t.dtype),
-                "[io] {}: tensor \"{}\" has unknown dtype {}; supported: BOOL U8 I8 I16 U16 F16 "
-                "BF16 I32 U32 F32 F64 I64 U64 F8_E4M3 F8_E5M2",
-                path, name, jd.dump());
-    const Json& js = v["shape"];
-    SWIFT_CHECK(js.is_array(), "[io] {}: tensor \"{}\" shape is not a list", path, name);
-    std::uint64_t numel = 1;
-    for (const auto& d : js) {
-      SWIFT_CHECK(d.is_number_unsigned(),
-                  "[io] {}: tensor \"{}\" shape {} is invalid: dimensions must be non-negative "
-                  "integers",
-                  path, name, js.dump());
-      std::uint64_t dim = d.get<std::uint64_t>();
-      SWIFT_CHECK(!mul_overflows(numel, dim, &numel),
-                  "[io] {}: tensor \"{}\" shape {} overflows: element count exceeds 2^64", path,
-                  name, js.dump());
-      // Stricter than the reference: torch sizes are int64, so a larger dim is unusable even in
-      // an empty tensor.
-      SWIFT_CHECK(dim <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
-                  "[io] {}: tensor \"{}\" shape {} is invalid: dimension above 2^63-1", path, name,
-                  js.dump());
-      t.shape.push_back(static_cast<std::int64_t>(dim));
-    }
-    std::uint64_t expect_bytes = 0;
-    SWIFT_CHECK(!mul_overflows(numel, dtype_size(t.dtype), &expect_bytes),
-                "[io] {}: tensor \"{}\" shape {} overflows: byte size exceeds 2^64", path, name,
-                js.dump());
-    const Json& jo = v["data_offsets"];
-    SWIFT_CHECK(
-        jo.is_array() && jo.size() == 2 && jo[0].is_number_unsigned() && jo[1].is_number_unsigned(),
-        "[io] {}: tensor \"{}\" data_offsets {} must be two non-negative integers", path, name,
-        jo.dump());
-    std::uint64_t b = jo[0].get<std::uint64_t>(), e = jo[1].get<std::uint64_t>();
-    SWIFT_CHECK(e >= b, "[io] {}: tensor \"{}\" has invalid data_offsets: end {} < begin {}", path,
-                name, e, b);
-    SWIFT_CHECK(e <= buffer_len,
-                "[io] {}: tensor \"{}\" data_offsets [{}, {}] point past end of buffer ({} bytes); "
-                "the file is truncated or corrupt",
-                path, name, b, e, buffer_len);
-    SWIFT_CHECK(e - b == expect_bytes,
-                "[io] {}: tensor \"{}\" size mismatch: shape {} x {} needs {} bytes but "
-                "data_offsets cover {}",
-                path, name, js.dump(), dtype_name(t.dtype), expect_bytes, e - b);
-    t.begin = data_start + b;
-    t.end = data_start + e;
-    tensors_.push_back(std::move(t));
+  detail::parse_header(path, reinterpret_cast<const char*>(hb),
+                       reinterpret_cast<const char*>(hb + n), data_start, size - data_start,
+                       &tensors_, &metadata_);
+
+  // Names must be unique (nlohmann reports duplicate keys like any other key); a file naming a
+  // tensor twice is ambiguous, as two readers may pick different entries.
+  by_name_.resize(tensors_.size());
+  for (std::size_t i = 0; i < by_name_.size(); ++i) by_name_[i] = static_cast<std::uint32_t>(i);
+  std::sort(by_name_.begin(), by_name_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return tensors_[a].name < tensors_[b].name; });
+  for (std::size_t i = 1; i < by_name_.size(); ++i) {
+    SWIFT_CHECK(tensors_[by_name_[i]].name != tensors_[by_name_[i - 1]].name,
+                "[io] {}: duplicate tensor name \"{}\" in header; the file is ambiguous", path,
+                tensors_[by_name_[i]].name);
   }
 
   // Anti-polyglot: the ranges, in offset order, must tile the buffer exactly.
@@ -282,13 +186,18 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(path) {
   SWIFT_CHECK(cursor == size,
               "[io] {}: buffer not fully covered: tensors end at {} but the buffer has {} bytes "
               "(trailing bytes)",
-              path, cursor - data_start, buffer_len);
-  for (std::size_t i = 0; i < tensors_.size(); ++i) index_.emplace(tensors_[i].name, i);
+              path, cursor - data_start, size - data_start);
+  // The layout sort moved the tensors: rebuild the name order.
+  for (std::size_t i = 0; i < by_name_.size(); ++i) by_name_[i] = static_cast<std::uint32_t>(i);
+  std::sort(by_name_.begin(), by_name_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return tensors_[a].name < tensors_[b].name; });
 }
 
 const TensorInfo* SafetensorsFile::find(const std::string& name) const {
-  auto it = index_.find(name);
-  return it == index_.end() ? nullptr : &tensors_[it->second];
+  auto it =
+      std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                       [&](std::uint32_t i, const std::string& n) { return tensors_[i].name < n; });
+  return it != by_name_.end() && tensors_[*it].name == name ? &tensors_[*it] : nullptr;
 }
 
 void write_safetensors(const std::string& path,

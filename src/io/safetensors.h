@@ -69,7 +69,7 @@ class SafetensorsFile {
  private:
   fs::MappedFile map_;
   std::vector<TensorInfo> tensors_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<std::uint32_t> by_name_;  // indices into tensors_, sorted by name
   std::map<std::string, std::string> metadata_;
 };
 

@@ -78,7 +78,7 @@ TEST(SafetensorsCrafted, Shapes) {
   // we reject the dimension that torch cannot represent.
   expect_reject(
       make(one(R"({"dtype":"U8","shape":[0,18446744073709551615],"data_offsets":[0,0]})"), ""),
-      "dimension above 2^63-1");
+      "above 2^63-1");
 }
 
 TEST(SafetensorsCrafted, Offsets) {
@@ -100,7 +100,7 @@ TEST(SafetensorsCrafted, Layout) {
   const std::string a = R"("a":{"dtype":"F32","shape":[1],"data_offsets":)";
   const std::string b = R"("b":{"dtype":"F32","shape":[1],"data_offsets":)";
   // Duplicate names: nlohmann would keep one silently; an ambiguous file must not load.
-  expect_reject(make("{" + a + "[0,4]}," + a + "[4,8]}}", zeros(8)), "duplicate key \"a\"");
+  expect_reject(make("{" + a + "[0,4]}," + a + "[4,8]}}", zeros(8)), "duplicate tensor name \"a\"");
   expect_reject(make(R"({"__metadata__":{"k":"1","k":"2"}})", ""), "duplicate key \"k\"");
   expect_reject(make("{" + a + "[0,4]}," + b + "[0,4]}}", zeros(4)),
                 "overlaps the previous tensor");
@@ -168,6 +168,36 @@ TEST(SafetensorsCrafted, ValidEdgeCases) {
     SafetensorsFile t(write_tmp(d, make(e, zeros(3 * sizes[i])), "dt"));
     EXPECT_EQ(t.find("x")->dtype, dt);
   }
+}
+
+TEST(SafetensorsCrafted, StructureLimits) {
+  // Unknown fields are ignored (as the reference), however deeply nested.
+  TempDir d;
+  SafetensorsFile f(
+      write_tmp(d, make(R"({"w":{"extra":{"a":[1,{"b":null}],"c":"x"},"dtype":"U8","shape":[1],)"
+                        R"("data_offsets":[0,1],"more":[[[]]]}})",
+                        zeros(1))));
+  EXPECT_EQ(f.find("w")->nbytes(), 1u);
+  expect_reject(
+      make(R"({"w":{"dtype":"U8","dtype":"U8","shape":[1],"data_offsets":[0,1]}})", zeros(1)),
+      "duplicate key \"dtype\" in tensor \"w\"");
+  expect_reject(make(R"({"__metadata__":{},"__metadata__":{}})", ""),
+                "duplicate key \"__metadata__\"");
+  std::string rank = "[";
+  for (int i = 0; i < 65; ++i) rank += i ? ",1" : "1";
+  rank += "]";
+  expect_reject(
+      make(R"({"w":{"dtype":"U8","shape":)" + rank + R"(,"data_offsets":[0,1]}})", zeros(1)),
+      "more than 64 dimensions");
+  expect_reject(make(R"({"w":{"dtype":"U8","shape":[[1]],"data_offsets":[0,1]}})", zeros(1)),
+                "must be non-negative integers");
+  expect_reject(make(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[[0],1]}})", zeros(1)),
+                "must be two non-negative integers");
+  expect_reject(make(R"({"w":{"dtype":["U8"],"shape":[1],"data_offsets":[0,1]}})", zeros(1)),
+                "unknown dtype");
+  expect_reject(make(R"({"w":{"dtype":"U8","shape":{},"data_offsets":[0,1]}})", zeros(1)),
+                "shape is not a list");
+  expect_reject(make(R"({"__metadata__":{"a":["x"]}})", ""), "__metadata__ value for \"a\"");
 }
 
 TEST(SafetensorsCrafted, NotARegularFile) {
