@@ -116,6 +116,11 @@ Bpe::Bpe(std::shared_ptr<const BpeTables> tables, BpeOptions opts)
     : tables_(std::move(tables)), opts_(std::move(opts)) {
   if (!opts_.unk_token.empty()) unk_id_ = token_to_id(opts_.unk_token);
   for (int b = 0; b < 256; ++b) byte_ids_[b] = token_to_id(fmt::format("<0x{:02X}>", b));
+  for (const auto& [tok, id] : tables_->vocab) {
+    if (tok.empty() || cp_len_at(tok, 0) != tok.size()) continue;
+    std::size_t i = 0;
+    cp_ids_.emplace(next_cp(tok, i), id);
+  }
 }
 
 std::int32_t Bpe::token_to_id(std::string_view token) const {
@@ -149,11 +154,23 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
   for (std::size_t i = 0; i < w.size();) {
     const std::size_t a = i;
     i += cp_len_at(w, i);
-    s.assign(w.substr(a, i - a));
-    if (a > 0 && !opts_.continuing_subword_prefix.empty())
-      s.insert(0, opts_.continuing_subword_prefix);
-    if (i == w.size() && !opts_.end_of_word_suffix.empty()) s += opts_.end_of_word_suffix;
-    const std::int32_t id = token_to_id(s);
+    const bool plain = (a == 0 || opts_.continuing_subword_prefix.empty()) &&
+                       (i != w.size() || opts_.end_of_word_suffix.empty());
+    std::int32_t id = -1;
+    if (plain) {
+      std::size_t q = a;
+      const char32_t cp = next_cp(w, q);
+      auto it = cp_ids_.find(cp);
+      // A valid code point is found in the table; an invalid byte (U+FFFD) is looked up as is.
+      if (it != cp_ids_.end() && !(cp == 0xFFFD && i - a != 3)) id = it->second;
+      s.assign(w.substr(a, i - a));
+    } else {
+      s.assign(w.substr(a, i - a));
+      if (a > 0 && !opts_.continuing_subword_prefix.empty())
+        s.insert(0, opts_.continuing_subword_prefix);
+      if (i == w.size() && !opts_.end_of_word_suffix.empty()) s += opts_.end_of_word_suffix;
+      id = token_to_id(s);
+    }
     if (id >= 0) {
       if (pending_unk) add(unk_id_), pending_unk = false;
       add(id);

@@ -54,6 +54,9 @@ class Bpe : public Model {
   BpeOptions opts_;
   std::int32_t unk_id_ = -1;
   std::array<std::int32_t, 256> byte_ids_{};  // id of "<0xXX>" or -1
+  // Ids of single-code-point tokens: the common case of merge_word's first step, looked up
+  // without building a string.
+  std::unordered_map<char32_t, std::int32_t> cp_ids_;
 
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kShardCapacity = 4096;

@@ -41,7 +41,11 @@ void split_piece(const Piece& p,
                  std::vector<Piece>& out) {
   const std::string& s = p.text;
   // (span, is_match) covering the whole string, as HF's find_matches produces it.
-  std::vector<std::pair<Span, bool>> parts;
+  // Scratch buffers reused across calls: this runs once per piece on the hot path.
+  thread_local std::vector<std::pair<Span, bool>> parts;
+  thread_local std::vector<Span> spans;
+  parts.clear();
+  spans.clear();
   std::size_t prev = 0;
   for (auto [a, b] : matches) {
     if (a != prev) parts.push_back({{prev, a}, false});
@@ -52,7 +56,6 @@ void split_piece(const Piece& p,
   if (invert)
     for (auto& x : parts) x.second = !x.second;
 
-  std::vector<Span> spans;
   switch (behavior) {
     case Behavior::kIsolated:
       for (auto& x : parts) spans.push_back(x.first);
@@ -109,7 +112,7 @@ template <class MatchFn>
 void split_all(std::vector<Piece>& pieces, Behavior behavior, bool invert, MatchFn&& find) {
   std::vector<Piece> out;
   out.reserve(pieces.size() * 2);
-  std::vector<Span> m;
+  thread_local std::vector<Span> m;
   for (const auto& p : pieces) {
     m.clear();
     find(p.text, m);
@@ -240,7 +243,8 @@ class DigitsPre : public PreTokenizer {
 class WhitespacePre : public PreTokenizer {
  public:
   void pre_tokenize(std::vector<Piece>& pieces) const override {
-    static const Regex re(R"(\w+|[^\w\s]+)");
+    // Oniguruma's Unicode \w (letters, marks, numbers, connector punctuation), spelled out.
+    static const Regex re(R"([\p{L}\p{M}\p{N}\p{Pc}]+|[^\p{L}\p{M}\p{N}\p{Pc}\s]+)");
     split_all(pieces, Behavior::kRemoved, true,
               [](const std::string& s, std::vector<Span>& m) { re.find_all(s, m); });
   }
