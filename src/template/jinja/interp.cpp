@@ -32,6 +32,11 @@ void Interp::tick() {
 void Interp::check_size(std::size_t bytes) const {
   SWIFT_CHECK(bytes <= limits_.max_output_bytes,
               "[jinja] template output exceeds the {}-byte limit", limits_.max_output_bytes);
+  // Building big strings is where time goes when no loop ticks: check the clock there too.
+  if (bytes >= (64u << 10) && std::chrono::steady_clock::now() > deadline_) {
+    SWIFT_FAIL("[jinja] template rendering exceeded {} s; the template is too slow or loops",
+               limits_.max_seconds);
+  }
 }
 
 void Interp::check_items(std::int64_t n) const {

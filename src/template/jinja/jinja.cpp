@@ -12,7 +12,8 @@ Template Template::parse(std::string_view source) {
   return t;
 }
 
-std::string Template::render(const nlohmann::json& context, const Limits& limits) const {
+template <class J>
+std::string Template::render_impl(const J& context, const Limits& limits) const {
   SWIFT_CHECK(context.is_object() || context.is_null(),
               "[jinja] the render context must be a JSON object");
   auto top = std::make_shared<Scope>();
@@ -25,7 +26,21 @@ std::string Template::render(const nlohmann::json& context, const Limits& limits
   return in.render(*body_, top);
 }
 
+std::string Template::render(const nlohmann::json& context, const Limits& limits) const {
+  return render_impl(context, limits);
+}
+
+std::string Template::render(const nlohmann::ordered_json& context, const Limits& limits) const {
+  return render_impl(context, limits);
+}
+
 std::string render(std::string_view source, const nlohmann::json& context, const Limits& limits) {
+  return Template::parse(source).render(context, limits);
+}
+
+std::string render(std::string_view source,
+                   const nlohmann::ordered_json& context,
+                   const Limits& limits) {
   return Template::parse(source).render(context, limits);
 }
 

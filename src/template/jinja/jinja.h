@@ -30,9 +30,14 @@ class Template {
 
   // Each top-level key of `context` becomes a template variable. Throws swift::Error (or
   // TemplateRaised) on runtime errors and when a limit is exceeded.
+  // Pass an ordered_json to keep object key order (tojson prints keys in insertion order, as
+  // Python dicts do); a plain nlohmann::json has its keys sorted already.
   std::string render(const nlohmann::json& context, const Limits& limits = Limits()) const;
+  std::string render(const nlohmann::ordered_json& context, const Limits& limits = Limits()) const;
 
  private:
+  template <class J>
+  std::string render_impl(const J& context, const Limits& limits) const;
   std::shared_ptr<const Body> body_;
 };
 

@@ -53,38 +53,50 @@ Value Value::func(std::string name, std::function<Value(Interp&, const CallArgs&
   return Value(std::move(f));
 }
 
-Value Value::from_json(const nlohmann::json& j) {
+namespace {
+template <class J>
+Value from_json_impl(const J& j, int depth) {
+  SWIFT_CHECK(depth <= 512, "[jinja] template data nested deeper than 512 levels");
   switch (j.type()) {
-    case nlohmann::json::value_t::null:
-      return none();
-    case nlohmann::json::value_t::boolean:
-      return Value(j.get<bool>());
-    case nlohmann::json::value_t::number_integer:
-      return Value(j.get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned: {
-      auto u = j.get<std::uint64_t>();
+    case nlohmann::detail::value_t::null:
+      return Value::none();
+    case nlohmann::detail::value_t::boolean:
+      return Value(j.template get<bool>());
+    case nlohmann::detail::value_t::number_integer:
+      return Value(j.template get<std::int64_t>());
+    case nlohmann::detail::value_t::number_unsigned: {
+      auto u = j.template get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(INT64_MAX)) return Value(static_cast<double>(u));
       return Value(static_cast<std::int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float:
-      return Value(j.get<double>());
-    case nlohmann::json::value_t::string:
-      return Value(j.get<std::string>());
-    case nlohmann::json::value_t::array: {
+    case nlohmann::detail::value_t::number_float:
+      return Value(j.template get<double>());
+    case nlohmann::detail::value_t::string:
+      return Value(j.template get<std::string>());
+    case nlohmann::detail::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& e : j) items.push_back(from_json(e));
-      return list(std::move(items));
+      for (const auto& e : j) items.push_back(from_json_impl(e, depth + 1));
+      return Value::list(std::move(items));
     }
-    case nlohmann::json::value_t::object: {
-      Value d = dict();
+    case nlohmann::detail::value_t::object: {
+      Value d = Value::dict();
       for (auto it = j.begin(); it != j.end(); ++it)
-        d.dict_ref().set(Value(it.key()), from_json(*it));
+        d.dict_ref().set(Value(it.key()), from_json_impl(*it, depth + 1));
       return d;
     }
     default:
-      return none();
+      return Value::none();
   }
+}
+
+}  // namespace
+
+Value Value::from_json(const nlohmann::json& j, int depth) {
+  return from_json_impl(j, depth);
+}
+Value Value::from_json(const nlohmann::ordered_json& j, int depth) {
+  return from_json_impl(j, depth);
 }
 
 std::int64_t Value::as_int() const {

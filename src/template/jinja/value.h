@@ -75,7 +75,9 @@ class Value {
   static Value list(std::vector<Value> items = {}, bool tuple = false);
   static Value dict();
   static Value func(std::string name, std::function<Value(Interp&, const CallArgs&)> fn);
-  static Value from_json(const nlohmann::json& j);
+  // Throws beyond 512 levels of nesting: request data is untrusted.
+  static Value from_json(const nlohmann::json& j, int depth = 0);
+  static Value from_json(const nlohmann::ordered_json& j, int depth = 0);  // keeps key order
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
   bool is_undefined() const { return kind() == Kind::kUndefined; }
