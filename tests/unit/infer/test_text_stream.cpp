@@ -42,7 +42,8 @@ TEST(TextStream, NoBrokenUtf8AndSameTextAsDecode) {
   auto tok = load("qwen3");
   if (!tok) return;
   const std::string text =
-      "Grüße! 你好，世界 🙂🚀 — ﷽ and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 done. Ещё раз: "
+      "Grüße! 你好，世界 🙂🚀 — ﷽ and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 done. Ещё "
+      "раз: "
       "नमस्ते";
   auto ids = tok->encode(text, false);
   swift::infer::TextStream stream(tok, {});
