@@ -132,7 +132,8 @@ std::string hf_repo_folder(const std::string& root, const std::string& id) {
 std::optional<std::string> find_hf_cached(const std::string& root,
                                           const std::string& id,
                                           const std::string& revision,
-                                          bool need_weights) {
+                                          bool need_weights,
+                                          const std::string& subfolder) {
   std::string repo = hf_repo_folder(root, id);
   if (!fs::is_dir(repo)) return std::nullopt;
   std::string commit;
@@ -146,7 +147,7 @@ std::optional<std::string> find_hf_cached(const std::string& root,
     if (!is_commit_hash(commit)) return std::nullopt;
   }
   std::string snap = fs::join(repo, "snapshots/" + commit);
-  if (!is_complete_snapshot(snap, need_weights)) return std::nullopt;
+  if (!is_complete_snapshot(fs::join(snap, subfolder), need_weights)) return std::nullopt;
   return snap;
 }
 
@@ -161,7 +162,8 @@ std::string ms_model_dir(const std::string& root, const std::string& id) {
 std::optional<std::string> find_ms_cached(const std::string& root,
                                           const std::string& id,
                                           const std::string& revision,
-                                          bool need_weights) {
+                                          bool need_weights,
+                                          const std::string& subfolder) {
   auto parts = str::split(id, '/');
   std::vector<std::string> candidates = {ms_model_dir(root, id)};
   // modelscope_hub (2026+) keeps per-revision snapshots under org--name; its default root is the
@@ -171,7 +173,7 @@ std::optional<std::string> find_ms_cached(const std::string& root,
   if (stdfs::path(root).filename() == "hub")
     candidates.push_back(fs::join(stdfs::path(root).parent_path().string(), flat));
   for (const auto& c : candidates) {
-    if (is_complete_snapshot(c, need_weights)) return c;
+    if (is_complete_snapshot(fs::join(c, subfolder), need_weights)) return c;
   }
   return std::nullopt;
 }
@@ -183,6 +185,12 @@ bool is_safe_relative_path(const std::string& p) {
     if (part.empty() || part == "." || part == "..") return false;
   }
   return true;
+}
+
+bool wanted_file(const std::string& path, const HubOptions& o, const std::string& subfolder) {
+  if (!subfolder.empty() && !str::starts_with(path, subfolder + "/")) return false;
+  if (matches_any(path, o.ignore_patterns)) return false;
+  return o.download_weights || !matches_any(path, {"*.bin", "*.safetensors"});
 }
 
 bool matches_any(const std::string& path, const std::vector<std::string>& globs) {

@@ -158,7 +158,7 @@ void fetch_file(HttpClient& http,
 
 }  // namespace
 
-std::string hf_download(const std::string& id, const HubOptions& o) {
+std::string hf_download(const std::string& id, const HubOptions& o, const std::string& subfolder) {
   SWIFT_CHECK(id.find("--") == std::string::npos,
               "[hub] '{}' is not a valid Hugging Face id: '--' is not allowed", id);
   const std::string revision = hf_revision(o);
@@ -192,8 +192,7 @@ std::string hf_download(const std::string& id, const HubOptions& o) {
   std::vector<RemoteFile> wanted;
   std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
-    if (matches_any(f.path, o.ignore_patterns)) continue;
-    if (!o.download_weights && matches_any(f.path, {"*.bin", "*.safetensors"})) continue;
+    if (!wanted_file(f.path, o, subfolder)) continue;
     if (!fs::is_file(fs::join(repo, "snapshots/" + commit + "/" + f.path))) missing_bytes += f.size;
     wanted.push_back(f);
   }

@@ -50,6 +50,10 @@ std::string hf_token_from_env() {
   return "";
 }
 
+std::string join_sub(const std::string& root, const std::string& sub) {
+  return sub.empty() ? root : fs::join(root, sub);
+}
+
 std::string hub_name(bool use_hf) {
   return use_hf ? "Hugging Face" : "ModelScope";
 }
@@ -110,6 +114,17 @@ std::string resolve_model_dir(const std::string& model, const HubOptions& o) {
               "Qwen/Qwen2.5-0.5B-Instruct");
   std::string path = model;
   if (path == "~" || str::starts_with(path, "~/")) path = fs::home_dir() + path.substr(1);
+  // ms-swift's "org/name:subfolder" names a folder inside a repo (or inside a local folder).
+  std::string id = model, subfolder;
+  if (auto colon = model.find(':'); colon != std::string::npos && !fs::exists(path)) {
+    id = model.substr(0, colon);
+    subfolder = model.substr(colon + 1);
+    while (str::ends_with(subfolder, "/")) subfolder.pop_back();
+    SWIFT_CHECK(detail::is_safe_relative_path(subfolder),
+                "[hub] '{}': the subfolder after ':' must be a relative path inside the repo",
+                model);
+    path = path.substr(0, path.find(':')) + "/" + subfolder;
+  }
   if (fs::exists(path)) {
     SWIFT_CHECK(fs::is_dir(path), "[hub] --model {} is a file; pass the folder holding config.json",
                 model);
@@ -120,30 +135,33 @@ std::string resolve_model_dir(const std::string& model, const HubOptions& o) {
   SWIFT_CHECK(!str::starts_with(path, "/") && !str::starts_with(path, "./") &&
                   !str::starts_with(path, "../") && path != "~" && !str::starts_with(path, "~/"),
               "[hub] model folder {} does not exist; check --model", model);
-  validate_model_id(model);
+  validate_model_id(id);
 
   const bool need_weights = o.download_weights;
   const std::string hf_root = detail::hf_cache_root(o);
   const std::string ms_root = detail::ms_cache_root(o);
   auto from_hf = [&] {
-    return detail::find_hf_cached(hf_root, model, detail::hf_revision(o), need_weights);
+    return detail::find_hf_cached(hf_root, id, detail::hf_revision(o), need_weights, subfolder);
   };
   auto from_ms = [&] {
-    return detail::find_ms_cached(ms_root, model, detail::ms_revision(o), need_weights);
+    return detail::find_ms_cached(ms_root, id, detail::ms_revision(o), need_weights, subfolder);
   };
   auto hit = o.use_hf ? from_hf() : from_ms();
   // The other hub's cache is a fair answer only when no revision pins one hub's history.
   if (!hit && !o.revision) hit = o.use_hf ? from_ms() : from_hf();
   if (hit) {
-    SWIFT_INFO("[hub] using cached {} at {}", model, *hit);
-    return *hit;
+    std::string dir = join_sub(*hit, subfolder);
+    SWIFT_INFO("[hub] using cached {} at {}", model, dir);
+    return dir;
   }
   SWIFT_CHECK(!o.offline,
               "[hub] {} is not cached (looked in {} and {}) and offline mode is on "
               "(HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE); download it first or unset offline mode",
-              model, detail::hf_repo_folder(hf_root, model), detail::ms_model_dir(ms_root, model));
+              model, detail::hf_repo_folder(hf_root, id), detail::ms_model_dir(ms_root, id));
   SWIFT_INFO("[hub] downloading {} from {}", model, hub_name(o.use_hf));
-  std::string dir = o.use_hf ? detail::hf_download(model, o) : detail::ms_download(model, o);
+  std::string root =
+      o.use_hf ? detail::hf_download(id, o, subfolder) : detail::ms_download(id, o, subfolder);
+  std::string dir = join_sub(root, subfolder);
   if (!is_complete_snapshot(dir, need_weights)) {
     SWIFT_WARN(
         "[hub] {} was downloaded to {} but holds no config.json with its weights; it may "

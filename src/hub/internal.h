@@ -18,18 +18,21 @@ std::string ms_cache_root(const HubOptions& o);
 
 // huggingface_hub layout: <root>/models--org--name/{refs/<rev>, snapshots/<commit>, blobs/}.
 std::string hf_repo_folder(const std::string& root, const std::string& id);
-// The cached snapshot folder for (id, revision) when it is complete.
+// The cached snapshot folder for (id, revision) when it (or its `subfolder`, "" for the root) is
+// complete.
 std::optional<std::string> find_hf_cached(const std::string& root,
                                           const std::string& id,
                                           const std::string& revision,
-                                          bool need_weights);
+                                          bool need_weights,
+                                          const std::string& subfolder);
 // ModelScope: <root>/models/org/name___ (dots as "___", modelscope <= 1.37 and ms-swift users'
 // caches) and the newer modelscope_hub <root>/models/org--name/snapshots/<rev>.
 std::string ms_model_dir(const std::string& root, const std::string& id);
 std::optional<std::string> find_ms_cached(const std::string& root,
                                           const std::string& id,
                                           const std::string& revision,
-                                          bool need_weights);
+                                          bool need_weights,
+                                          const std::string& subfolder);
 
 // Throws the user-facing error for a failed hub response (404, 401/403, others), naming the
 // model, the URL and what to do. Returns normally for 2xx/3xx.
@@ -54,8 +57,12 @@ void fetch_verified(HttpClient& http,
 // Warns (as huggingface_hub does) when `dir`'s filesystem has less free space than `bytes`.
 void warn_if_low_disk(const std::string& dir, std::uint64_t bytes, const std::string& id);
 
-std::string hf_download(const std::string& id, const HubOptions& o);
-std::string ms_download(const std::string& id, const HubOptions& o);
+// Both return the snapshot root; with a `subfolder` only files below it are fetched.
+std::string hf_download(const std::string& id, const HubOptions& o, const std::string& subfolder);
+std::string ms_download(const std::string& id, const HubOptions& o, const std::string& subfolder);
+// Whether a repo file is fetched: not ignored, a weight only when weights are wanted, and
+// inside `subfolder` when one is given.
+bool wanted_file(const std::string& path, const HubOptions& o, const std::string& subfolder);
 
 // Untrusted names from a hub: relative, no "..", no empty or "." components, no NUL/backslash.
 bool is_safe_relative_path(const std::string& p);

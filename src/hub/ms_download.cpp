@@ -69,7 +69,7 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
 
 }  // namespace
 
-std::string ms_download(const std::string& id, const HubOptions& o) {
+std::string ms_download(const std::string& id, const HubOptions& o, const std::string& subfolder) {
   const std::string revision = ms_revision(o);
   SWIFT_CHECK(is_safe_relative_path(revision) && revision.size() <= 256,
               "[hub] --revision '{}' is not a valid revision name", revision);
@@ -95,8 +95,7 @@ std::string ms_download(const std::string& id, const HubOptions& o) {
   std::vector<RemoteFile> wanted;
   std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
-    if (matches_any(f.path, o.ignore_patterns)) continue;
-    if (!o.download_weights && matches_any(f.path, {"*.bin", "*.safetensors"})) continue;
+    if (!wanted_file(f.path, o, subfolder)) continue;
     std::string dest = fs::join(target, f.path);
     if (fs::is_file(dest) && (f.size == 0 || fs::file_size(dest) == f.size)) continue;
     missing_bytes += f.size;

@@ -225,6 +225,29 @@ TEST_F(HubTest, RenamedRepoFollowsRelativeRedirects) {
   EXPECT_EQ(slurp(snap + "/model.safetensors"), repo.files["model.safetensors"].content);
 }
 
+TEST_F(HubTest, SubfolderSyntaxFetchesOnlyThatFolder) {
+  FakeRepo repo;
+  repo.commit = kCommit;
+  repo.files["config.json"] = FakeFile{"{}", false, ""};
+  repo.files["model.safetensors"] = FakeFile{random_bytes(3000, 7), true, ""};
+  repo.files["draft/config.json"] = FakeFile{"{\"draft\":true}", false, ""};
+  repo.files["draft/model.safetensors"] = FakeFile{random_bytes(1000, 8), true, ""};
+  hub_.add_hf_repo("org/multi", repo);
+  std::string dir = resolve_model_dir("org/multi:draft", options(true));
+  EXPECT_EQ(dir, hf_snapshot("models--org--multi") + "/draft");
+  EXPECT_EQ(slurp(dir + "/config.json"), "{\"draft\":true}");
+  EXPECT_FALSE(stdfs::exists(hf_snapshot("models--org--multi") + "/model.safetensors"));
+  EXPECT_EQ(hub_.request_count(), 1 + 2 * 2);
+  EXPECT_EQ(resolve_model_dir("org/multi:draft/", options(true)), dir);
+  EXPECT_EQ(hub_.request_count(), 1 + 2 * 2);
+
+  hub_.add_ms_repo("org/multi2", repo);
+  std::string ms_dir = resolve_model_dir("org/multi2:draft", options(false));
+  EXPECT_EQ(ms_dir, ms_cache_ + "/models/org/multi2/draft");
+  EXPECT_FALSE(stdfs::exists(ms_cache_ + "/models/org/multi2/model.safetensors"));
+  EXPECT_EQ(slurp(ms_dir + "/model.safetensors"), repo.files["draft/model.safetensors"].content);
+}
+
 TEST_F(HubTest, HfBrokenTransferResumesWithRange) {
   auto repo = tiny_repo();
   const std::string& weights = repo.files["model.safetensors"].content;
@@ -358,7 +381,7 @@ TEST_F(HubTest, ModelScopeChecksumMismatch) {
 
 TEST_F(HubTest, BadIdsAreRejected) {
   for (const char* id : {"../x", "/abs", "a/b/c", "org/..", "org/.hidden", "org/na me", "org/a..b",
-                         "justname", "org/", "org/x:y"}) {
+                         "justname", "org/", "org/x:../y", "org/x:", "org/x:/abs"}) {
     EXPECT_THROW(resolve_model_dir(id, options(true)), Error) << id;
     EXPECT_THROW(resolve_model_dir(id, options(false)), Error) << id;
   }
