@@ -16,6 +16,7 @@
 #include "tokenizer/components.h"
 #include "tokenizer/config.h"
 #include "tokenizer/json_util.h"
+#include "tokenizer/models.h"
 #include "tokenizer/unicode.h"
 
 namespace swift::tok {
@@ -101,13 +102,23 @@ class JsonTokenizer : public Tokenizer {
     const json& model = json_util::field(root, "model", "tokenizer.json");
     std::string type = json_util::get_string(model, "type", "model");
     if (type.empty() && model.contains("merges")) type = "BPE";
-    SWIFT_CHECK(type == "BPE",
-                "[tokenizer] model type \"{}\" is not supported yet (only BPE); use a BPE "
-                "tokenizer.json",
-                type);
-    auto bpe = Bpe::from_json(model);
-    auto tables = bpe->tables();
-    raw_.model = std::move(bpe);
+    std::shared_ptr<const BpeTables> tables;
+    if (type == "BPE") {
+      auto bpe = Bpe::from_json(model);
+      tables = bpe->tables();
+      raw_.model = std::move(bpe);
+    } else if (type == "Unigram") {
+      raw_.model = make_unigram(model);
+    } else if (type == "WordPiece") {
+      raw_.model = make_wordpiece(model);
+    } else if (type == "WordLevel") {
+      raw_.model = make_wordlevel(model);
+    } else {
+      SWIFT_FAIL(
+          "[tokenizer] model type \"{}\" is not supported; expected BPE, Unigram, "
+          "WordPiece or WordLevel",
+          type);
+    }
     raw_.normalizer = make_normalizer(root.value("normalizer", json()));
     raw_.pre_tokenizer = make_pre_tokenizer(root.value("pre_tokenizer", json()));
     decoder_ = make_decoder(root.value("decoder", json()));
@@ -129,6 +140,17 @@ class JsonTokenizer : public Tokenizer {
   }
 
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special) const override {
+    return decode_with(decoder_.get(), ids, skip_special);
+  }
+
+  std::string decode_like_transformers(const std::vector<std::int32_t>& ids,
+                                       bool skip_special) const override {
+    return decode_with(hf_decoder_ ? hf_decoder_.get() : decoder_.get(), ids, skip_special);
+  }
+
+  std::string decode_with(const Decoder* decoder,
+                          const std::vector<std::int32_t>& ids,
+                          bool skip_special) const {
     std::vector<std::string> tokens;
     tokens.reserve(ids.size());
     for (std::int32_t id : ids) {
@@ -138,12 +160,12 @@ class JsonTokenizer : public Tokenizer {
       }
       if (const std::string* t = raw_.model->id_to_token(id)) tokens.push_back(*t);
     }
-    if (!decoder_) {
+    if (!decoder) {
       std::string out;
       for (std::size_t k = 0; k < tokens.size(); ++k) out += (k ? " " : "") + tokens[k];
       return out;
     }
-    decoder_->decode_chain(tokens);
+    decoder->decode_chain(tokens);
     std::string out;
     for (const auto& t : tokens) out += t;
     return out;
@@ -176,7 +198,7 @@ class JsonTokenizer : public Tokenizer {
   // the config's special tokens. We reproduce that view for encode_like_transformers.
   void maybe_build_transformers_view(const json& root, std::shared_ptr<const BpeTables> tables) {
     const std::string& cls = details_.tokenizer_class;
-    if (cls != "LlamaTokenizer" && cls != "LlamaTokenizerFast") return;
+    if (!tables || (cls != "LlamaTokenizer" && cls != "LlamaTokenizerFast")) return;
     auto hf = std::make_unique<Pipeline>();
     BpeOptions o;
     o.byte_fallback = true;
@@ -208,6 +230,15 @@ class JsonTokenizer : public Tokenizer {
       hf->post_processor = make_bos_eos_processor(*hf);
     }
     hf_ = std::move(hf);
+    json dec = {
+        {"type", "Sequence"},
+        {"decoders",
+         {{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
+          {{"type", "ByteFallback"}},
+          {{"type", "Fuse"}}}}};
+    if (prefix)
+      dec["decoders"].push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+    hf_decoder_ = make_decoder(dec);
   }
 
   // transformers' update_post_processor: bos/eos as add_bos_token/add_eos_token ask.
@@ -233,6 +264,7 @@ class JsonTokenizer : public Tokenizer {
   Pipeline raw_;
   std::unique_ptr<Pipeline> hf_;
   std::unique_ptr<Decoder> decoder_;
+  std::unique_ptr<Decoder> hf_decoder_;  // transformers' rebuilt decoder, when it has one
   std::size_t vocab_size_ = 0;
 };
 

@@ -51,6 +51,13 @@ class Tokenizer {
                                                              bool add_special_tokens = true) const {
     return encode(text, add_special_tokens);
   }
+  // What transformers' tokenizer.decode(ids, skip_special_tokens=...) gives: decode() except for
+  // LlamaTokenizer-class folders, whose rebuilt decoder transformers 5 uses instead (and no
+  // clean_up_tokenization for BPE models, which transformers 5 skips).
+  virtual std::string decode_like_transformers(const std::vector<std::int32_t>& ids,
+                                               bool skip_special_tokens = false) const {
+    return decode(ids, skip_special_tokens);
+  }
   // All token strings (model vocab + added tokens) by id; "" where an id is unused.
   virtual std::vector<std::string> id_to_token_table() const;
 };

@@ -264,6 +264,45 @@ TEST_F(TokenizerFiles, RandomBytesAreSafe) {
   }
 }
 
+// The WordPiece example of the HF tokenizers / BERT documentation: "unaffable" ->
+// un ##aff ##able; a word it cannot cover becomes [UNK] as a whole.
+TEST_F(TokenizerFiles, WordPieceModel) {
+  json j = {{"normalizer", {{"type", "BertNormalizer"}, {"lowercase", true}}},
+            {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+            {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}}},
+            {"model",
+             {{"type", "WordPiece"},
+              {"unk_token", "[UNK]"},
+              {"vocab", {{"[UNK]", 0}, {"un", 1}, {"##aff", 2}, {"##able", 3}, {"!", 4}}}}}};
+  auto tok = load(j);
+  EXPECT_EQ(tok->encode("UNaffable!", false), (std::vector<std::int32_t>{1, 2, 3, 4}));
+  EXPECT_EQ(tok->encode("unaffablex", false), (std::vector<std::int32_t>{0}));
+  EXPECT_EQ(tok->decode({1, 2, 3}, false), "unaffable");
+  j["model"]["unk_token"] = "[MISSING]";
+  expect_error(j, "unk_token \"[MISSING]\" is not in the vocab");
+}
+
+// Unigram picks the highest-scoring segmentation; unknown characters score min_score - 10 and
+// adjacent unknowns fuse into one unk token.
+TEST_F(TokenizerFiles, UnigramModel) {
+  json j = {
+      {"pre_tokenizer",
+       {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
+      {"decoder", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}}},
+      {"model",
+       {{"type", "Unigram"},
+        {"unk_id", 0},
+        {"vocab", json::array({json::array({"<unk>", 0.0}), json::array({"\xE2\x96\x81", -2.0}),
+                               json::array({"a", -1.0}), json::array({"b", -2.0}),
+                               json::array({"ab", -1.5})})}}}};
+  auto tok = load(j);
+  EXPECT_EQ(tok->encode("ab", false), (std::vector<std::int32_t>{1, 4}));
+  EXPECT_EQ(tok->encode("acdb", false), (std::vector<std::int32_t>{1, 2, 0, 3}));
+  EXPECT_EQ(tok->decode({1, 4, 1, 2}, false), "ab a");
+  j["model"]["vocab"][0] = json::array({"<unk>", "high"});
+  expect_error(j, "[piece, score]");
+}
+
 // The example of "U+FFFD substitution of maximal subparts" in the Unicode Standard (ch. 3.9),
 // which Rust's String::from_utf8_lossy (and so HF's decoders) follows.
 TEST(Utf8Lossy, MaximalSubparts) {
