@@ -36,11 +36,15 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
     SWIFT_FAIL("[hub] {}: {} did not return JSON ({}); check MODELSCOPE_ENDPOINT", id, url,
                e.what());
   }
-  // The API wraps failures in a 200 response: {"Code": 404, "Message": ...}.
-  if (j.contains("Code") && j["Code"].is_number_integer() && j["Code"].get<long>() != 200) {
-    long code = j["Code"].get<long>();
+  // The API may wrap a failure in a 200 response: {"Code": 10010205001, "Message": ...}.
+  if (j.contains("Code") && j["Code"].is_number_integer() && j["Code"].get<long long>() != 200) {
+    long long code = j["Code"].get<long long>();
     std::string msg = j.contains("Message") && j["Message"].is_string() ? j["Message"] : "";
-    check_http_status(code == 404 || code == 401 || code == 403 ? code : 502, msg, id, url, false);
+    if (code == 404 || code == 401 || code == 403) check_http_status(code, msg, id, url, false);
+    SWIFT_FAIL(
+        "[hub] {}: ModelScope refused {} (Code {}: {}); check --model and --revision, or "
+        "pass --use_hf true to use Hugging Face",
+        id, url, code, msg);
   }
   std::vector<RemoteFile> files;
   try {

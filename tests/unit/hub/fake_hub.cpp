@@ -233,6 +233,12 @@ void FakeHub::ms_files(const httplib::Request& req, httplib::Response& res) {
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
   std::lock_guard<std::mutex> g(mu_);
   auto it = ms_.find(id);
+  if (id == "org/wrapped-error") {
+    // Some ModelScope failures come back as HTTP 200 with an error Code.
+    res.set_content("{\"Code\":10010205001,\"Message\":\"no permission\",\"Success\":false}",
+                    "application/json");
+    return;
+  }
   if (it == ms_.end()) {
     res.status = 404;
     res.set_content("{\"Code\":10010205001,\"Message\":\"model not found\",\"Success\":false}",

@@ -300,6 +300,8 @@ TEST_F(HubTest, NotFoundSaysWhatToDo) {
                {"org/missing", "not found on Hugging Face", "/api/models/org/missing", "--model"});
   expect_error([&] { resolve_model_dir("org/missing", options(false)); },
                {"org/missing", "not found on ModelScope", "--use_hf true"});
+  expect_error([&] { resolve_model_dir("org/wrapped-error", options(false)); },
+               {"org/wrapped-error", "10010205001", "no permission", "--use_hf true"});
 }
 
 TEST_F(HubTest, AuthErrorsNameTheTokenVariable) {
@@ -350,6 +352,7 @@ TEST_F(HubTest, ModelScopeDownload) {
   hub_.cut_downloads("model.safetensors", 1);
   auto o = options(false);
   o.token = "ms-secret";
+  o.progress = true;  // exercises the per-file bars (stderr)
   std::string dir = resolve_model_dir("org/tiny.v1", o);
   EXPECT_EQ(dir, ms_cache_ + "/models/org/tiny___v1");
   for (const char* f : {"config.json", "tokenizer.json", "model.safetensors", "sub/notes.txt"}) {
