@@ -359,6 +359,10 @@ DownloadResult HttpClient::download(const std::string& url,
   std::optional<ProgressBar> bar;
   if (progress) bar.emplace(label, expected_size, true);
   int failures = 0;
+  // `sha` covers the first `hashed` bytes of the file, so a resume after a broken transfer does
+  // not read the whole partial file back.
+  Sha256 sha;
+  std::uint64_t hashed = 0;
   for (int attempt = 0;; ++attempt) {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     SWIFT_CHECK(fd >= 0, "[hub] cannot open {} for writing: {}", path, std::strerror(errno));
@@ -374,8 +378,11 @@ DownloadResult HttpClient::download(const std::string& url,
       SWIFT_CHECK(::ftruncate(fd, 0) == 0, "[hub] cannot truncate {}", path);
       have = 0;
     }
-    Sha256 sha;
-    hash_prefix(fd, have, sha);
+    if (have != hashed) {
+      sha.reset();
+      hash_prefix(fd, have, sha);
+      hashed = have;
+    }
     if (expected_size > 0 && have == expected_size) {
       // Finished earlier but never moved into place (crash between the two).
       if (bar) bar->set(have);
@@ -403,6 +410,7 @@ DownloadResult HttpClient::download(const std::string& url,
     CURLcode code = curl_easy_perform(h.c);
     long status = 0;
     curl_easy_getinfo(h.c, CURLINFO_RESPONSE_CODE, &status);
+    hashed = sink.offset;
 
     SWIFT_CHECK(sink.write_errno == 0, "[hub] writing {} failed: {}; check free disk space", path,
                 std::strerror(sink.write_errno));
@@ -417,6 +425,8 @@ DownloadResult HttpClient::download(const std::string& url,
     if (sink.bad_range || (status == 416 && have > 0)) {
       // The server cannot continue our partial file: discard it and start from zero.
       SWIFT_CHECK(::ftruncate(fd, 0) == 0, "[hub] cannot truncate {}", path);
+      sha.reset();
+      hashed = 0;
       why = "the server did not resume at the right offset";
       transient = true;
     } else if (code == CURLE_OK || sink.error_mode) {

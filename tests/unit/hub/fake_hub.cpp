@@ -133,6 +133,20 @@ void FakeHub::serve_bytes(const httplib::Request& req,
       cut = true;
     }
   }
+  if (!cut && ignore_range_) {
+    // httplib slices fixed-length bodies by the Range header; a chunked body it leaves whole.
+    auto body = std::make_shared<std::string>(data);
+    res.status = 200;
+    res.set_chunked_content_provider("application/octet-stream",
+                                     [body](std::size_t offset, httplib::DataSink& sink) {
+                                       if (offset < body->size())
+                                         sink.write(body->data() + offset, body->size() - offset);
+                                       else
+                                         sink.done();
+                                       return true;
+                                     });
+    return;
+  }
   if (!cut) {
     res.set_content(data, "application/octet-stream");
     return;

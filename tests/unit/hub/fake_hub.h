@@ -49,6 +49,8 @@ class FakeHub {
   // The next `times` requests whose path starts with `prefix` answer `status`.
   void fail_requests(const std::string& prefix, int status, int times);
 
+  // Answer 200 with the whole file even when a Range is asked for (some proxies do).
+  void set_ignore_range(bool v) { ignore_range_ = v; }
   // LFS redirects point at this host name (a different origin from the hub's 127.0.0.1).
   void set_cdn_host(const std::string& host);
   // Requests for `old_id` answer 307 with a relative Location to `new_id`, as for renamed repos.
@@ -74,6 +76,7 @@ class FakeHub {
   std::thread thread_;
   int port_ = 0;
   std::atomic<int> count_{0};
+  std::atomic<bool> ignore_range_{false};
   mutable std::mutex mu_;
   std::map<std::string, FakeRepo> hf_, ms_;
   std::map<std::string, int> cuts_;

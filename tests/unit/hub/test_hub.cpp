@@ -280,6 +280,20 @@ TEST_F(HubTest, InterruptedRunResumesFromIncompleteFile) {
   EXPECT_FALSE(stdfs::exists(blob + ".incomplete"));
 }
 
+TEST_F(HubTest, ServerIgnoringRangeRestartsFromZero) {
+  auto repo = tiny_repo();
+  const std::string& weights = repo.files["model.safetensors"].content;
+  hub_.add_hf_repo("org/tiny", repo);
+  hub_.set_ignore_range(true);
+  std::string blob = hf_cache_ + "/models--org--tiny/blobs/" + sha256_hex(weights);
+  write(blob + ".incomplete", std::string(5000, 'x'));  // not even a prefix of the file
+  std::string snap = resolve_model_dir("org/tiny", options(true));
+  EXPECT_EQ(slurp(snap + "/model.safetensors"), weights);
+  int cdn_gets = 0;
+  for (const auto& r : hub_.log()) cdn_gets += r.path.rfind("/cdn/", 0) == 0;
+  EXPECT_EQ(cdn_gets, 1);  // the 200 body replaced the partial file in the same request
+}
+
 TEST_F(HubTest, ChecksumMismatchNeverEntersTheCache) {
   auto repo = tiny_repo();
   std::string wrong(64, 'e');
