@@ -3,10 +3,31 @@
 // Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets},
 // "__metadata__": {str: str}}, then the byte buffer. Offsets are relative to the buffer start.
 // Every check of ../shared/reference/reliability.md check 15 runs in SafetensorsFile's
-// constructor, before any allocation sized from the file: header length cap (100,000,000),
-// header inside the file, JSON object, known dtype, shape x dtype size == byte range (checked
-// arithmetic), ranges inside the buffer, sorted ranges contiguous, non-overlapping and covering
-// the whole buffer. Whitespace padding after the JSON header is allowed.
+// constructor, before any allocation sized from the file (the header is parsed by a streaming
+// SAX pass that stores only TensorInfo records). Accept/reject follows the reference Rust crate
+// (safetensors/src/tensor.rs); we are stricter only on: duplicate keys (rejected, not
+// last-wins), NUL bytes in the header, more than 64 dimensions, a dimension above 2^63-1, more
+// than 4096 __metadata__ entries, and dtypes the crate added after F8 (F4, F6_*, F8_E8M0, C64).
+//
+// Messages are "[io] <file>: <problem>..."; the phrases (tests match on them):
+//   "file too small", "header too large", "header extends past end of file",
+//   "header is not valid UTF-8", "header is not valid JSON" (also "NUL byte"),
+//   "header does not start with '{'", "entry for tensor \"x\" is not an object",
+//   "is missing \"dtype\"" (shape, data_offsets), "unknown dtype",
+//   "shape is not a list", "dimensions must be non-negative integers", "more than 64 dimensions",
+//   "above 2^63-1", "element count exceeds 2^64", "byte size exceeds 2^64",
+//   "data_offsets must be two non-negative integers", "end <e> < begin <b>",
+//   "point past end of buffer", "size mismatch", "duplicate tensor name", "duplicate key",
+//   "overlaps the previous tensor", "gap between tensors", "buffer not fully covered",
+//   "__metadata__ is not an object", "__metadata__ value for \"k\" is not a string".
+// SafetensorsModel adds: "no model.safetensors or model.safetensors.index.json",
+//   "index is not valid JSON", "no \"weight_map\" object", "is not a string",
+//   "shard path ... is absolute", "contains \"..\"", "resolves outside the model folder",
+//   "missing shard", "is missing from that shard", "is not listed in the index",
+//   "same tensor in two shards".
+//
+// Not covered: a file truncated by someone else after it was mapped makes later reads fault
+// (SIGBUS), as with any mmap reader.
 #pragma once
 
 #include <cstddef>
@@ -101,7 +122,10 @@ struct TensorBytes {
   std::size_t nbytes;
 };
 
-// Writes atomically (tmp + fsync + rename). Tensors are laid out in the order given.
+// Writes atomically (tmp + fsync + rename). Tensors are laid out in the order given;
+// "__metadata__" comes first and the header is space-padded to a multiple of 8, so given the same
+// order the bytes equal the reference writer's (which orders by alignment, then name). Throws on
+// duplicate/empty names, negative dims, or nbytes != shape x dtype size.
 void write_safetensors(const std::string& path,
                        const std::vector<TensorBytes>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
