@@ -1,0 +1,422 @@
+// ms-swift's Template._native_encode re-done: message normalisation (system extraction, merging
+// consecutive same-role turns, thinking prefixes and history-thinking removal), the context
+// list, loss weights per segment, tokenisation of merged segments, dynamic EOS, truncation.
+#include "template/swift_template.h"
+
+#include <ctime>
+
+namespace swift::tmpl {
+namespace {
+
+struct Msg {
+  std::string role;
+  std::optional<std::string> content;
+};
+
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
+
+bool ends_with(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+std::string py_strip(const std::string& s) {
+  auto ws = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  std::size_t b = 0, e = s.size();
+  while (b < e && ws(s[b])) ++b;
+  while (e > b && ws(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+}
+
+std::string content_text(const nlohmann::ordered_json& c) {
+  if (c.is_string()) return c.get<std::string>();
+  if (c.is_array()) {
+    std::string out;
+    for (const auto& part : c) {
+      SWIFT_CHECK(part.is_object() && part.value("type", "text") == "text" && part.contains("text"),
+                  "[template] only text content parts are supported by native templates");
+      out += part["text"].get<std::string>();
+    }
+    return out;
+  }
+  SWIFT_FAIL("[template] message content must be a string or a list of text parts");
+}
+
+int last_user_index(const std::vector<Msg>& msgs) {
+  for (int i = static_cast<int>(msgs.size()) - 1; i >= 0; --i)
+    if (msgs[i].role == "user") return i;
+  return -1;
+}
+
+// Splits a response so that empty think blocks (`<think>\s*</think>\s*`) are weighted 0.
+std::vector<std::pair<std::string, bool>> split_empty_think(const std::string& s) {
+  std::vector<std::pair<std::string, bool>> parts;  // (text, is_empty_think)
+  auto is_ws = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  std::size_t pos = 0, last = 0;
+  while ((pos = s.find("<think>", pos)) != std::string::npos) {
+    std::size_t q = pos + 7;
+    while (q < s.size() && is_ws(s[q])) ++q;
+    if (s.compare(q, 8, "</think>") == 0) {
+      q += 8;
+      while (q < s.size() && is_ws(s[q])) ++q;
+      if (pos > last) parts.emplace_back(s.substr(last, pos - last), false);
+      parts.emplace_back(s.substr(pos, q - pos), true);
+      last = pos = q;
+    } else {
+      ++pos;
+    }
+  }
+  if (last < s.size() || parts.empty()) parts.emplace_back(s.substr(last), false);
+  return parts;
+}
+
+}  // namespace
+
+SwiftTemplate::SwiftTemplate(TemplateMeta meta,
+                             std::shared_ptr<const tok::Tokenizer> tok,
+                             tok::TokenizerConfig cfg)
+    : meta_(std::move(meta)), tok_(std::move(tok)), cfg_(std::move(cfg)) {
+  if (tok_ && cfg_.bos_token.empty() && cfg_.eos_token.empty()) cfg_ = tok_->config();
+}
+
+std::string SwiftTemplate::expand(const std::string& s,
+                                  const std::string& system,
+                                  const std::string& query,
+                                  bool* has_bos) const {
+  std::string out = s;
+  if (has_bos) *has_bos = out.find("{{BOS}}") != std::string::npos;
+  replace_all(out, "{{BOS}}", cfg_.bos_token);
+  replace_all(out, "{{EOS}}", cfg_.eos_token);
+  if (out.find("{{DATE}}") != std::string::npos) {
+    char buf[32];
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    std::strftime(buf, sizeof(buf), "%d %b %Y", &tm);
+    replace_all(out, "{{DATE}}", buf);
+  }
+  // SYSTEM before QUERY: a query may itself contain the text "{{SYSTEM}}".
+  replace_all(out, "{{SYSTEM}}", system);
+  replace_all(out, "{{QUERY}}", query);
+  return out;
+}
+
+std::vector<std::int32_t> SwiftTemplate::tokenize(const std::string& s) const {
+  SWIFT_CHECK(tok_ != nullptr, "[template] encoding needs a tokenizer");
+  return tok_->encode(s, false);
+}
+
+std::vector<std::int32_t> SwiftTemplate::suffix_ids() const {
+  std::string s;
+  for (const auto& x : meta_.suffix) s += expand(x, "", "");
+  return tokenize(s);
+}
+
+std::vector<std::string> SwiftTemplate::stop_words() const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& w) {
+    if (w.empty()) return;
+    for (const auto& x : out)
+      if (x == w) return;
+    out.push_back(w);
+  };
+  add(cfg_.eos_token);
+  std::string suffix;
+  for (const auto& x : meta_.suffix) suffix += expand(x, "", "");
+  add(suffix);
+  for (const auto& w : meta_.stop_words) add(w);
+  return out;
+}
+
+std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messages,
+                                             const EncodeOptions& opts) const {
+  SWIFT_CHECK(messages.is_array(), "[template] messages must be a JSON array");
+  const bool train = opts.mode == Mode::kTrain;
+  std::string base = opts.loss_scale.substr(0, opts.loss_scale.find('+'));
+  SWIFT_CHECK(base == "default" || base == "last_round" || base == "all",
+              "[template] unknown loss_scale '{}'; use default, last_round or all (+modifiers)",
+              opts.loss_scale);
+  bool ignore_empty_think = opts.loss_scale.find("+ignore_empty_think") != std::string::npos;
+
+  // ---- normalise messages --------------------------------------------------------------
+  std::vector<Msg> msgs;
+  std::optional<std::string> system;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    SWIFT_CHECK(m.is_object() && m.contains("role") && m["role"].is_string(),
+                "[template] message {} has no role", i);
+    std::string role = m["role"].get<std::string>();
+    if (role == "tool_response") role = "tool";
+    std::optional<std::string> content;
+    if (m.contains("content") && !m["content"].is_null()) content = content_text(m["content"]);
+    if (role == "system") {
+      SWIFT_CHECK(i == 0, "[template] a system message is only allowed first (message {})", i);
+      system = content.value_or("");
+      continue;
+    }
+    SWIFT_CHECK(role == "user" || role == "assistant" || role == "tool",
+                "[template] unsupported role '{}' in message {}", role, i);
+    if (!msgs.empty() && msgs.back().role == role && role != "tool" && content &&
+        msgs.back().content) {
+      *msgs.back().content += *content;  // consecutive same-role turns are merged, as ms-swift does
+      continue;
+    }
+    msgs.push_back({role, content});
+  }
+  if (!train && (msgs.empty() || msgs.back().role != "assistant"))
+    msgs.push_back({"assistant", std::nullopt});
+  SWIFT_CHECK(!msgs.empty() && msgs.size() % 2 == 0,
+              "[template] messages must alternate user/assistant and end with an assistant turn "
+              "for training");
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    bool query_turn = i % 2 == 0;
+    SWIFT_CHECK(query_turn ? (msgs[i].role == "user" || msgs[i].role == "tool")
+                           : msgs[i].role == "assistant",
+                "[template] message {} has role '{}' where a {} turn is expected", i, msgs[i].role,
+                query_turn ? "user" : "assistant");
+    SWIFT_CHECK(query_turn || msgs[i].content || i + 1 == msgs.size(),
+                "[template] assistant message {} has no content", i);
+  }
+  if (train) SWIFT_CHECK(msgs.back().content, "[template] the last assistant turn has no content");
+
+  // ---- thinking -------------------------------------------------------------------------
+  const bool hybrid = !meta_.non_thinking_prefix.empty();
+  bool enable_thinking = opts.enable_thinking.value_or(meta_.is_thinking && !hybrid);
+  std::string response_prefix;
+  if (opts.response_prefix)
+    response_prefix = *opts.response_prefix;
+  else if (!meta_.response_prefix.empty())
+    response_prefix = meta_.response_prefix;
+  else
+    response_prefix = enable_thinking ? meta_.thinking_prefix : meta_.non_thinking_prefix;
+  const int last_user = last_user_index(msgs);
+  if (hybrid && opts.add_non_thinking_prefix) {
+    int start = (!train || base == "last_round") ? last_user : -1;
+    for (int i = std::max(start, 0); i < static_cast<int>(msgs.size()); ++i) {
+      auto& m = msgs[i];
+      if (m.role == "assistant" && m.content && !starts_with(*m.content, "<think>") &&
+          !starts_with(*m.content, meta_.non_thinking_prefix))
+        m.content = meta_.non_thinking_prefix + *m.content;
+    }
+  }
+  if ((meta_.is_thinking || enable_thinking) && !opts.preserve_thinking &&
+      (!train || base == "last_round")) {
+    for (int i = 0; i < last_user; ++i) {
+      auto& m = msgs[i];
+      if (m.role != "assistant" || !m.content) continue;
+      std::string c = *m.content;
+      std::size_t p = c.rfind("</think>");
+      if (p != std::string::npos) c = c.substr(p + 8);
+      m.content = meta_.history_thinking_prefix + py_strip(c);
+    }
+  }
+
+  // ---- system ---------------------------------------------------------------------------
+  if (!system) system = opts.system ? opts.system : meta_.default_system;
+  std::string sys = system.value_or("");
+  const bool post_system = !meta_.system_prompt.empty();
+  SWIFT_CHECK(
+      sys.empty() || !meta_.system_prefix.empty() || post_system || meta_.system_in_first_query,
+      "[template] template '{}' does not support a system prompt", meta_.name);
+  if (meta_.system_in_first_query && !sys.empty() && msgs[0].content) {
+    msgs[0].content = sys + "\n\n" + *msgs[0].content;
+    sys.clear();
+  }
+
+  // ---- context list ---------------------------------------------------------------------
+  std::vector<Segment> segs;
+  auto push_text = [&](std::string text, ContextType type) {
+    if (text.empty()) return;
+    Segment s;
+    s.text = std::move(text);
+    s.type = type;
+    segs.push_back(std::move(s));
+  };
+  std::vector<std::int32_t> sep_ids;
+  if (meta_.auto_add_bos) {
+    if (tok_) {
+      auto all = tok_->encode("a", true);
+      auto single = tok_->encode("a", false);
+      SWIFT_CHECK(single.size() == 1, "[template] cannot locate BOS: 'a' is not one token");
+      std::size_t idx = 0;
+      while (idx < all.size() && all[idx] != single[0]) ++idx;
+      SWIFT_CHECK(idx < all.size(), "[template] cannot locate BOS in the tokenizer's output");
+      if (idx > 0) {
+        Segment s;
+        s.ids.assign(all.begin(), all.begin() + idx);
+        s.is_ids = true;
+        s.text = tok_->decode(s.ids, false);
+        segs.push_back(std::move(s));
+      }
+      sep_ids.assign(all.begin() + idx + 1, all.end());
+    } else if (cfg_.add_bos_token.value_or(false)) {
+      push_text(cfg_.bos_token, ContextType::kOther);
+    }
+  }
+  const auto& prefix = (post_system || sys.empty()) ? meta_.prefix : meta_.system_prefix;
+  for (const auto& p : prefix) push_text(expand(p, sys, ""), ContextType::kOther);
+
+  std::size_t n_round = msgs.size() / 2;
+  if (n_round > 1 && !meta_.support_multi_round) {
+    msgs.erase(msgs.begin(), msgs.end() - 2);
+    n_round = 1;
+  }
+  for (std::size_t i = 0; i < n_round; ++i) {
+    const Msg& q = msgs[2 * i];
+    const Msg& r = msgs[2 * i + 1];
+    std::vector<std::string> prompt;
+    std::string query = q.content.value_or("");
+    if (q.role == "tool") {
+      prompt = {query};
+      query.clear();
+    } else if (post_system && i + 1 == n_round) {
+      prompt = meta_.system_prompt;
+    } else {
+      prompt = meta_.prompt;
+    }
+    for (const auto& p : prompt)
+      push_text(q.role == "tool" ? p : expand(p, sys, query), ContextType::kOther);
+    if (i + 1 < n_round) {
+      push_text(*r.content, ContextType::kResponse);
+      if (msgs[2 * (i + 1)].role != "tool")
+        for (const auto& s : meta_.chat_sep) push_text(expand(s, sys, ""), ContextType::kOther);
+    } else if (r.content) {
+      push_text(*r.content, ContextType::kResponse);
+      bool stop_end = false;
+      for (const auto& w : meta_.stop_words) stop_end = stop_end || ends_with(*r.content, w);
+      if (train && sep_ids.empty() && !stop_end)
+        for (const auto& s : meta_.suffix) push_text(expand(s, sys, ""), ContextType::kSuffix);
+    } else if (!response_prefix.empty()) {
+      push_text(response_prefix, ContextType::kOther);
+    }
+  }
+  if (!sep_ids.empty()) {
+    Segment s;
+    s.ids = sep_ids;
+    s.is_ids = true;
+    s.type = ContextType::kSuffix;
+    segs.push_back(std::move(s));
+  }
+
+  // ---- loss weights ---------------------------------------------------------------------
+  std::vector<Segment> out;
+  std::size_t round = 0;
+  for (auto& s : segs) {
+    if (base == "all") {
+      s.weight = 1.f;
+    } else if (s.type == ContextType::kResponse) {
+      bool last = round + 1 == n_round;
+      s.weight = (base == "default" || last) ? 1.f : 0.f;
+    } else {
+      s.weight = s.type == ContextType::kSuffix ? 1.f : 0.f;
+    }
+    if (s.type == ContextType::kResponse) ++round;
+    if (ignore_empty_think && s.type == ContextType::kResponse && s.weight > 0 && !s.is_ids) {
+      for (auto& [text, empty] : split_empty_think(s.text)) {
+        Segment p = s;
+        p.text = text;
+        if (empty) p.weight = 0.f;
+        out.push_back(std::move(p));
+      }
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string SwiftTemplate::render(const nlohmann::ordered_json& messages,
+                                  const EncodeOptions& opts) const {
+  std::string text;
+  for (const auto& s : segments(messages, opts)) text += s.text;
+  return text;
+}
+
+Encoded SwiftTemplate::encode(const nlohmann::ordered_json& messages,
+                              const EncodeOptions& opts) const {
+  SWIFT_CHECK(tok_ != nullptr, "[template] encode() needs a tokenizer");
+  std::vector<Segment> segs = segments(messages, opts);
+  // Adjacent text pieces with the same weight are tokenised together, like ms-swift's
+  // _simplify_context_list, so token boundaries match its encoding.
+  std::vector<Segment> merged;
+  for (auto& s : segs) {
+    if (!merged.empty() && !s.is_ids && !merged.back().is_ids && merged.back().weight == s.weight) {
+      merged.back().text += s.text;
+    } else {
+      merged.push_back(std::move(s));
+    }
+  }
+  Encoded e;
+  std::vector<float> scale;
+  bool binary = true;
+  for (const auto& s : merged) {
+    std::vector<std::int32_t> ids = s.is_ids ? s.ids : tokenize(s.text);
+    e.input_ids.insert(e.input_ids.end(), ids.begin(), ids.end());
+    for (auto id : ids) {
+      e.labels.push_back(s.weight > 0 ? id : -100);
+      scale.push_back(s.weight);
+    }
+    binary = binary && (s.weight == 0.f || s.weight == 1.f);
+  }
+  // Dynamic EOS: an untrained span that sits between trained spans and starts with the suffix
+  // tokens (a history turn's end token) gets those tokens trained.
+  const auto suffix = suffix_ids();
+  const std::size_t slen = suffix.size();
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < e.labels.size() && slen > 0; ++i) {
+    if (e.labels[i - 1] >= 0 && e.labels[i] == -100) start = i;
+    if (start > 0 && e.labels[i - 1] == -100 && e.labels[i] >= 0) {
+      if (i - start >= slen &&
+          std::equal(suffix.begin(), suffix.end(), e.input_ids.begin() + start)) {
+        for (std::size_t k = 0; k < slen; ++k) {
+          e.labels[start + k] = suffix[k];
+          if (scale[start + k] == 0.f) scale[start + k] = 1.f;
+        }
+      }
+    }
+  }
+  if (!e.labels.empty()) {
+    e.labels[0] = -100;
+    scale[0] = 0.f;
+  }
+  if (!binary) e.loss_scale = std::move(scale);
+  if (opts.mode == Mode::kInfer) {
+    e.labels.clear();
+    e.loss_scale.clear();
+  }
+  const auto n = static_cast<std::int64_t>(e.input_ids.size());
+  if (opts.max_length > 0 && n > opts.max_length) {
+    const auto m = static_cast<std::size_t>(opts.max_length);
+    auto cut = [&](auto& v) {
+      if (v.empty()) return;
+      if (opts.truncation_strategy == "left")
+        v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(m));
+      else
+        v.resize(m);
+    };
+    if (opts.truncation_strategy == "delete")
+      throw MaxLengthError(fmt::format("[template] row has {} tokens, more than max_length {}; "
+                                       "it is skipped (truncation_strategy delete)",
+                                       n, opts.max_length),
+                           __FILE__, __LINE__);
+    SWIFT_CHECK(opts.truncation_strategy == "left" || opts.truncation_strategy == "right",
+                "[template] unknown truncation_strategy '{}'; use delete, left or right",
+                opts.truncation_strategy);
+    cut(e.input_ids);
+    cut(e.labels);
+    cut(e.loss_scale);
+  }
+  return e;
+}
+
+}  // namespace swift::tmpl
