@@ -45,5 +45,8 @@ class Template {
 std::string render(std::string_view source,
                    const nlohmann::json& context,
                    const Limits& limits = Limits());
+std::string render(std::string_view source,
+                   const nlohmann::ordered_json& context,
+                   const Limits& limits = Limits());
 
 }  // namespace swift::jinja
