@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -110,7 +111,8 @@ void fetch_file(HttpClient& http,
                 const std::string& commit,
                 const RemoteFile& f,
                 const std::string& repo,
-                const std::string& locks) {
+                const std::string& locks,
+                SnapshotProgress& progress) {
   std::string pointer = fs::join(repo, "snapshots/" + commit + "/" + f.path);
   if (fs::is_file(pointer)) return;  // follows the link: a dangling one is fetched again
 
@@ -147,7 +149,8 @@ void fetch_file(HttpClient& http,
   if (!fs::is_file(blob)) {
     FileLock lock(fs::join(locks, etag + ".lock"));
     if (!fs::is_file(blob)) {
-      fetch_verified(http, download_url, blob + ".incomplete", blob, size, sha, id, f.path, o);
+      fetch_verified(http, download_url, blob + ".incomplete", blob, size, sha, id, f.path, o,
+                     progress.file(f.path, size));
     }
   }
   std::string rel;
@@ -197,14 +200,28 @@ std::string hf_download(const std::string& id, const HubOptions& o, const std::s
     wanted.push_back(f);
   }
   warn_if_low_disk(repo, missing_bytes, id);
-  for (const auto& f : wanted) fetch_file(http, o, id, commit, f, repo, locks);
+  SnapshotProgress progress(id, missing_bytes, o.progress, o.max_workers <= 1);
+  std::atomic<int> requests{http.requests()};
+  parallel_for(wanted.size(), o.max_workers, [&](std::size_t i) {
+    // One client per job: libcurl easy handles are not shared between threads.
+    HttpClient client(headers, url_origin(o.hf_endpoint),
+                      RetryPolicy{o.max_retries, o.retry_base_delay_s});
+    try {
+      fetch_file(client, o, id, commit, wanted[i], repo, locks, progress);
+    } catch (...) {
+      requests += client.requests();
+      throw;
+    }
+    requests += client.requests();
+  });
+  progress.close();
   std::size_t n = wanted.size();
   std::string snapshot = fs::join(repo, "snapshots/" + commit);
   std::error_code ec;
   stdfs::create_directories(snapshot, ec);
   if (revision != commit) fs::write_file_atomic(fs::join(repo, "refs/" + revision), commit);
   SWIFT_INFO("[hub] {}: {} files at commit {} in {} ({} requests)", id, n, commit, snapshot,
-             http.requests());
+             requests.load());
   return snapshot;
 }
 

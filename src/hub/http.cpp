@@ -19,7 +19,6 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "core/progress.h"
 #include "core/strings.h"
 
 namespace swift::hub {
@@ -190,7 +189,7 @@ struct FileSink {
   std::uint64_t limit = 0;   // 0: unknown
   std::uint64_t received = 0;
   Sha256* sha = nullptr;
-  ProgressBar* bar = nullptr;
+  const ProgressFn* progress = nullptr;
   bool started = false;
   bool error_mode = false;
   bool bad_range = false;
@@ -232,9 +231,9 @@ std::size_t on_file_data(char* p, std::size_t size, std::size_t n, void* ud) {
           s->write_errno = errno;
           return 0;
         }
+        if (*s->progress) (*s->progress)(-static_cast<std::int64_t>(s->offset));
         s->offset = 0;
         s->sha->reset();
-        if (s->bar) s->bar->set(0);
       }
     } else {
       s->error_mode = true;
@@ -262,7 +261,7 @@ std::size_t on_file_data(char* p, std::size_t size, std::size_t n, void* ud) {
   s->sha->update(p, len);
   s->offset += len;
   s->received += len;
-  if (s->bar) s->bar->set(s->offset);
+  if (*s->progress) (*s->progress)(static_cast<std::int64_t>(len));
   return len;
 }
 
@@ -355,9 +354,14 @@ DownloadResult HttpClient::download(const std::string& url,
                                     const std::string& path,
                                     std::uint64_t expected_size,
                                     const std::string& label,
-                                    bool progress) {
-  std::optional<ProgressBar> bar;
-  if (progress) bar.emplace(label, expected_size, true);
+                                    const ProgressFn& on_progress) {
+  // Bytes announced to `on_progress` so far; kept equal to the file's size between attempts.
+  std::uint64_t reported = 0;
+  auto report = [&](std::uint64_t now) {
+    if (on_progress && now != reported)
+      on_progress(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(reported));
+    reported = now;
+  };
   int failures = 0;
   // `sha` covers the first `hashed` bytes of the file, so a resume after a broken transfer does
   // not read the whole partial file back.
@@ -385,7 +389,7 @@ DownloadResult HttpClient::download(const std::string& url,
     }
     if (expected_size > 0 && have == expected_size) {
       // Finished earlier but never moved into place (crash between the two).
-      if (bar) bar->set(have);
+      report(have);
       return DownloadResult{200, "", have, sha.hex()};
     }
 
@@ -400,8 +404,8 @@ DownloadResult HttpClient::download(const std::string& url,
     sink.offset = have;
     sink.limit = expected_size;
     sink.sha = &sha;
-    sink.bar = bar ? &*bar : nullptr;
-    if (bar) bar->set(have);
+    sink.progress = &on_progress;
+    report(have);
     curl_easy_setopt(h.c, CURLOPT_WRITEFUNCTION, on_file_data);
     curl_easy_setopt(h.c, CURLOPT_WRITEDATA, &sink);
     std::string range = fmt::format("{}-", have);
@@ -411,13 +415,13 @@ DownloadResult HttpClient::download(const std::string& url,
     long status = 0;
     curl_easy_getinfo(h.c, CURLINFO_RESPONSE_CODE, &status);
     hashed = sink.offset;
+    reported = sink.offset;  // the sink reported its own writes and restarts
 
     SWIFT_CHECK(sink.write_errno == 0, "[hub] writing {} failed: {}; check free disk space", path,
                 std::strerror(sink.write_errno));
     SWIFT_CHECK(!sink.too_big, "[hub] {} sent more than the announced {} bytes; refusing it", url,
                 expected_size);
     if (code == CURLE_OK && (status == 200 || status == 206) && !sink.error_mode) {
-      if (bar) bar->close();
       return DownloadResult{status, "", sink.offset, sha.hex()};
     }
     std::string why;
@@ -427,6 +431,7 @@ DownloadResult HttpClient::download(const std::string& url,
       SWIFT_CHECK(::ftruncate(fd, 0) == 0, "[hub] cannot truncate {}", path);
       sha.reset();
       hashed = 0;
+      report(0);
       why = "the server did not resume at the right offset";
       transient = true;
     } else if (code == CURLE_OK || sink.error_mode) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct DownloadResult {
   std::string sha256_hex;  // digest of those bytes
 };
 
+// Receives changes of a download's byte count (negative when a restart discards bytes).
+using ProgressFn = std::function<void(std::int64_t delta)>;
+
 class HttpClient {
  public:
   // `auth_headers` ("Name: value") go only to URLs under `auth_origin` (the hub itself): the
@@ -52,7 +56,7 @@ class HttpClient {
                           const std::string& incomplete_path,
                           std::uint64_t expected_size,
                           const std::string& label,
-                          bool progress);
+                          const ProgressFn& on_progress = {});
 
   // Number of HTTP requests issued (attempts included); for logs and tests.
   int requests() const { return requests_; }

@@ -2,9 +2,14 @@
 // download flows.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "core/progress.h"
 #include "hub/http.h"
 #include "hub/hub.h"
 
@@ -52,7 +57,31 @@ void fetch_verified(HttpClient& http,
                     const std::string& sha256,
                     const std::string& id,
                     const std::string& filename,
-                    const HubOptions& o);
+                    const HubOptions& o,
+                    const ProgressFn& progress);
+
+// Progress of one snapshot download: a bar per file when files download one at a time, one bar
+// for all bytes when they download in parallel (bars redrawn from several threads would garble
+// a terminal).
+class SnapshotProgress {
+ public:
+  SnapshotProgress(const std::string& id, std::uint64_t total_bytes, bool enabled, bool per_file);
+  ProgressFn file(const std::string& label, std::uint64_t size);
+  void close() {
+    if (total_) total_->close();
+  }
+
+ private:
+  bool enabled_;
+  bool per_file_;
+  std::mutex mu_;
+  std::unique_ptr<ProgressBar> total_;
+  std::int64_t done_ = 0;
+};
+
+// Runs job(i) for i in [0, n) on up to `workers` threads. After the first failure no new jobs
+// start; it is rethrown once the running ones finish.
+void parallel_for(std::size_t n, int workers, const std::function<void(std::size_t)>& job);
 
 // Warns (as huggingface_hub does) when `dir`'s filesystem has less free space than `bytes`.
 void warn_if_low_disk(const std::string& dir, std::uint64_t bytes, const std::string& id);

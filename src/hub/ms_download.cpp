@@ -3,6 +3,7 @@
 //   <MODELSCOPE_CACHE or ~/.cache/modelscope/hub>/models/<org>/<name with '.' as '___'>/<files>
 // Files arrive in <root>/._____temp/<org>/<name>/ (modelscope's staging folder) and move into
 // the model folder only after their size and Sha256 check out.
+#include <atomic>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -106,17 +107,29 @@ std::string ms_download(const std::string& id, const HubOptions& o, const std::s
     wanted.push_back(f);
   }
   warn_if_low_disk(root, missing_bytes, id);
-  std::size_t n = 0;
-  for (const auto& f : wanted) {
-    std::string dest = fs::join(target, f.path);
+  SnapshotProgress progress(id, missing_bytes, o.progress, o.max_workers <= 1);
+  std::atomic<int> requests{http.requests()};
+  parallel_for(wanted.size(), o.max_workers, [&](std::size_t i) {
+    const auto& f = wanted[i];
+    // One client per job: libcurl easy handles are not shared between threads.
+    HttpClient client(headers, url_origin(o.ms_endpoint),
+                      RetryPolicy{o.max_retries, o.retry_base_delay_s});
     std::string url = fmt::format("{}/api/v1/models/{}/repo?Revision={}&FilePath={}", o.ms_endpoint,
                                   id, url_escape(revision, false), url_escape(f.path, false));
-    fetch_verified(http, url, fs::join(staging, f.path), dest, f.size, f.sha256, id, f.path, o);
-    ++n;
-  }
+    try {
+      fetch_verified(client, url, fs::join(staging, f.path), fs::join(target, f.path), f.size,
+                     f.sha256, id, f.path, o, progress.file(f.path, f.size));
+    } catch (...) {
+      requests += client.requests();
+      throw;
+    }
+    requests += client.requests();
+  });
+  progress.close();
+  std::size_t n = wanted.size();
   std::error_code ec;
   stdfs::create_directories(target, ec);
-  SWIFT_INFO("[hub] {}: {} files downloaded to {} ({} requests)", id, n, target, http.requests());
+  SWIFT_INFO("[hub] {}: {} files downloaded to {} ({} requests)", id, n, target, requests.load());
   return target;
 }
 

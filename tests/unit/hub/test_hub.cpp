@@ -272,7 +272,10 @@ TEST_F(HubTest, InterruptedRunResumesFromIncompleteFile) {
   // A previous run died after 5000 bytes.
   std::string blob = hf_cache_ + "/models--org--tiny/blobs/" + sha256_hex(weights);
   write(blob + ".incomplete", weights.substr(0, 5000));
-  std::string snap = resolve_model_dir("org/tiny", options(true));
+  auto o = options(true);
+  o.max_workers = 1;  // one file at a time, with a bar per file
+  o.progress = true;
+  std::string snap = resolve_model_dir("org/tiny", o);
   EXPECT_EQ(slurp(snap + "/model.safetensors"), weights);
   bool resumed = false;
   for (const auto& r : hub_.log()) resumed |= r.range == "bytes=5000-";
