@@ -12,6 +12,8 @@
 
 namespace swift::tok {
 
+std::unique_ptr<Normalizer> make_precompiled(const nlohmann::json& j);  // precompiled.cpp
+
 using json_util::get_bool;
 using json_util::get_string;
 using nlohmann::json;
@@ -225,6 +227,7 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j) {
     return std::make_unique<Prepend>(get_string(j, "prepend", "Prepend", "", true));
   if (type == "ByteLevel") return std::make_unique<ByteLevelNorm>();
   if (type == "BertNormalizer") return std::make_unique<BertNorm>(j);
+  if (type == "Precompiled") return make_precompiled(j);
   if (type == "Sequence") {
     auto seq = std::make_unique<SequenceNorm>();
     const json* list = json_util::get_array(j, "normalizers", "Sequence normalizer");
@@ -237,7 +240,7 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j) {
   }
   SWIFT_FAIL(
       "[tokenizer] unsupported normalizer type \"{}\"; supported: NFC NFD NFKC NFKD "
-      "Lowercase Strip StripAccents Replace Prepend ByteLevel BertNormalizer Sequence",
+      "Lowercase Strip StripAccents Replace Prepend ByteLevel BertNormalizer Precompiled Sequence",
       type);
 }
 

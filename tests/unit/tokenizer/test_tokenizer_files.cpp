@@ -303,6 +303,32 @@ TEST_F(TokenizerFiles, UnigramModel) {
   expect_error(j, "[piece, score]");
 }
 
+// A hostile precompiled_charsmap (random trie units pointing anywhere) must never read out of
+// bounds; a truncated one is an error.
+TEST_F(TokenizerFiles, PrecompiledCharsmapIsBoundsChecked) {
+  std::mt19937 rng(7);
+  const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int round = 0; round < 20; ++round) {
+    // 4-byte little-endian trie size (64 bytes), then trie units and a replacement blob.
+    std::string raw = std::string("\x40\0\0\0", 4);
+    for (int k = 0; k < 96; ++k) raw += static_cast<char>(rng());
+    std::string enc;
+    for (std::size_t k = 0; k + 2 < raw.size(); k += 3) {
+      const std::uint32_t v = (static_cast<unsigned char>(raw[k]) << 16) |
+                              (static_cast<unsigned char>(raw[k + 1]) << 8) |
+                              static_cast<unsigned char>(raw[k + 2]);
+      for (int s = 18; s >= 0; s -= 6) enc += b64[(v >> s) & 63];
+    }
+    json j = base();
+    j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", enc}};
+    auto tok = load(j);
+    (void)tok->encode("h\xC3\xA9llo w\xC3\xB6rld \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD abc", false);
+  }
+  json j = base();
+  j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "QAAAAA=="}};
+  expect_error(j, "does not fit");
+}
+
 // The example of "U+FFFD substitution of maximal subparts" in the Unicode Standard (ch. 3.9),
 // which Rust's String::from_utf8_lossy (and so HF's decoders) follows.
 TEST(Utf8Lossy, MaximalSubparts) {
