@@ -42,17 +42,17 @@ at::ScalarType to_scalar_type(DType dt) {
       return at::kLong;
 #ifdef SWIFT_TORCH_HAS_UINT
     case DType::kU16:
-      return at::kUInt16;
+      return c10::ScalarType::UInt16;
     case DType::kU32:
-      return at::kUInt32;
+      return c10::ScalarType::UInt32;
     case DType::kU64:
-      return at::kUInt64;
+      return c10::ScalarType::UInt64;
 #endif
 #ifdef SWIFT_TORCH_HAS_FLOAT8
     case DType::kF8E4M3:
-      return at::kFloat8_e4m3fn;
+      return c10::ScalarType::Float8_e4m3fn;
     case DType::kF8E5M2:
-      return at::kFloat8_e5m2;
+      return c10::ScalarType::Float8_e5m2;
 #endif
     default:
       break;
@@ -86,17 +86,17 @@ DType from_scalar_type(at::ScalarType st) {
     case at::kLong:
       return DType::kI64;
 #ifdef SWIFT_TORCH_HAS_UINT
-    case at::kUInt16:
+    case c10::ScalarType::UInt16:
       return DType::kU16;
-    case at::kUInt32:
+    case c10::ScalarType::UInt32:
       return DType::kU32;
-    case at::kUInt64:
+    case c10::ScalarType::UInt64:
       return DType::kU64;
 #endif
 #ifdef SWIFT_TORCH_HAS_FLOAT8
-    case at::kFloat8_e4m3fn:
+    case c10::ScalarType::Float8_e4m3fn:
       return DType::kF8E4M3;
-    case at::kFloat8_e5m2:
+    case c10::ScalarType::Float8_e5m2:
       return DType::kF8E5M2;
 #endif
     default:

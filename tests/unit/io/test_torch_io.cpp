@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstring>
 #include <string>
 
 #include "core/error.h"
@@ -91,6 +92,26 @@ TEST(TorchIo, SaveLoadRoundTrip) {
   EXPECT_TRUE(fs::read_file(d.file("rt3.safetensors")) == fs::read_file(p));
   SafetensorsFile f2(p2);
   EXPECT_EQ(f2.tensors().size(), ts.size());
+}
+
+// U16/U32/U64/F8 exist only in newer libtorch: either the values come back or a clear error.
+TEST(TorchIo, NewerDtypesLoadOrFailClearly) {
+  TempDir d;
+  std::uint16_t u16[3] = {1, 65535, 7};
+  std::uint8_t f8[2] = {0x38, 0xb8};  // 1.0 and -1.0 in float8 e4m3fn
+  write_safetensors(d.file("u.safetensors"), {{"u16", DType::kU16, {3}, u16, sizeof u16},
+                                              {"f8", DType::kF8E4M3, {2}, f8, sizeof f8}});
+  SafetensorsFile f(d.file("u.safetensors"));
+  for (const char* name : {"u16", "f8"}) {
+    try {
+      at::Tensor t = to_tensor(f, *f.find(name));
+      EXPECT_EQ(std::memcmp(t.data_ptr(), f.data(*f.find(name)), f.find(name)->nbytes()), 0);
+      EXPECT_EQ(from_scalar_type(t.scalar_type()), f.find(name)->dtype);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("not supported by this libtorch"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 }  // namespace
