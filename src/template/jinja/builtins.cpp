@@ -130,6 +130,25 @@ Value select_like(
   return Value::list(std::move(out));
 }
 
+// What Python's int()/float() accept: surrounding whitespace and single underscores between
+// digits, but no hex (strtod would take "0x1A"). Returns "" for text Python rejects.
+std::string py_number_text(const std::string& raw) {
+  std::string s = py_strip(raw, nullptr, true, true);
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == 'x' || c == 'X' || c == 'p' || c == 'P') return "";
+    if (c == '_') {
+      bool ok = i > 0 && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1]));
+      if (!ok) return "";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 double py_round(double x, std::int64_t ndigits) {
   if (std::isnan(x) || std::isinf(x)) return x;
   ndigits = std::clamp<std::int64_t>(ndigits, -300, 300);
@@ -235,7 +254,7 @@ Value apply_filter(
     if (v.is_number())
       return Value(v.is_float() ? static_cast<std::int64_t>(v.as_double()) : v.as_int());
     if (v.is_string()) {
-      std::string s = py_strip(v.str_ref(), nullptr, true, true);
+      std::string s = py_number_text(v.str_ref());
       char* end = nullptr;
       errno = 0;
       long long x = std::strtoll(s.c_str(), &end, 10);
@@ -250,7 +269,7 @@ Value apply_filter(
     double def = a.take("default", 0).value_or(Value(0.0)).as_double();
     if (v.is_number()) return Value(v.as_double());
     if (v.is_string()) {
-      std::string s = py_strip(v.str_ref(), nullptr, true, true);
+      std::string s = py_number_text(v.str_ref());
       char* end = nullptr;
       double d = std::strtod(s.c_str(), &end);
       if (!s.empty() && *end == '\0') return Value(d);
@@ -365,7 +384,17 @@ Value apply_filter(
   if (name == "reject") return select_like(in, v, a, false, false, line);
   if (name == "selectattr") return select_like(in, v, a, true, true, line);
   if (name == "rejectattr") return select_like(in, v, a, true, false, line);
-  if (name == "attr") return get_attr(in, v, to_str(a.take("name", 0).value_or(Value(""))));
+  if (name == "attr") {
+    // jinja2's attr() is getattr only: a dict's keys are items, not attributes.
+    std::string attr = to_str(a.take("name", 0).value_or(Value("")));
+    if (v.is_dict() && !v.dict_ref().is_namespace) {
+      static const char* kMethods[] = {"items", "keys", "values", "get", "copy"};
+      for (const char* m : kMethods)
+        if (attr == m) return get_attr(in, v, attr);
+      return Value::undefined("'dict object' has no attribute '" + attr + "'");
+    }
+    return get_attr(in, v, attr);
+  }
   if (name == "indent") {
     auto w = a.take("width", 0).value_or(Value(4));
     std::string pad =

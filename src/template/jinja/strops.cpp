@@ -135,7 +135,13 @@ namespace {
 std::string map_case(const std::string& s, char32_t (*f)(char32_t)) {
   std::string out;
   out.reserve(s.size());
-  for (char32_t c : utf8_decode(s)) utf8_append(out, f(c));
+  for (char32_t c : utf8_decode(s)) {
+    if (c == 0xdf && f == cp_upper) {
+      out += "SS";  // the one common full case mapping: German sharp s
+      continue;
+    }
+    utf8_append(out, f(c));
+  }
   return out;
 }
 }  // namespace
@@ -160,40 +166,46 @@ bool is_cased(unsigned char c) {
 }
 }  // namespace
 
+namespace {
+bool cased_cp(char32_t c) {
+  return cp_upper(c) != c || cp_lower(c) != c;
+}
+}  // namespace
+
 std::string py_title(const std::string& s) {
-  std::string out = s;
+  std::string out;
   bool prev_cased = false;
-  for (char& ch : out) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c < 0x80 && std::isalpha(c)) {
-      ch = static_cast<char>(prev_cased ? std::tolower(c) : std::toupper(c));
-    }
-    if ((c & 0xc0) != 0x80) prev_cased = is_cased(c);  // continuation bytes keep the state
+  for (char32_t c : utf8_decode(s)) {
+    bool cased = cased_cp(c);
+    utf8_append(out, cased ? (prev_cased ? cp_lower(c) : cp_upper(c)) : c);
+    prev_cased = cased;
   }
   return out;
 }
 
 std::string jinja_title(const std::string& s) {
-  std::string out = s;
+  std::string out;
   bool word_start = true;
-  for (char& ch : out) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    bool sep = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || c == ' ' ||
-               (c >= 0x09 && c <= 0x0d);
+  for (char32_t c : utf8_decode(s)) {
+    bool sep = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py_is_space(c);
     if (sep) {
       word_start = true;
+      utf8_append(out, c);
       continue;
     }
-    if (c < 0x80 && std::isalpha(c))
-      ch = static_cast<char>(word_start ? std::toupper(c) : std::tolower(c));
-    if ((c & 0xc0) != 0x80) word_start = false;
+    utf8_append(out, word_start ? cp_upper(c) : cp_lower(c));
+    word_start = false;
   }
   return out;
 }
 
 std::string py_capitalize(const std::string& s) {
-  std::string out = ascii_lower(s);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
+  std::string out;
+  bool first = true;
+  for (char32_t c : utf8_decode(s)) {
+    utf8_append(out, first ? cp_upper(c) : cp_lower(c));
+    first = false;
+  }
   return out;
 }
 
@@ -336,7 +348,22 @@ std::string py_format_percent(Interp& in, const std::string& fmt, const Value& a
     char buf[512];
     if (conv == 's' || conv == 'r') {
       std::string sv = conv == 's' ? to_str(v) : to_repr(v);
-      out += sv;
+      bool left = spec.find('-') != std::string::npos;
+      std::size_t dot = spec.find('.');
+      std::string width_s = spec.substr(0, dot);
+      width_s.erase(0, width_s.find_first_of("0123456789"));
+      long width = width_s.empty() ? 0 : std::strtol(width_s.c_str(), nullptr, 10);
+      if (dot != std::string::npos) {
+        std::u32string u = utf8_decode(sv);
+        long prec = std::strtol(spec.c_str() + dot + 1, nullptr, 10);
+        if (prec >= 0 && static_cast<std::size_t>(prec) < u.size())
+          sv = utf8_encode(u.substr(0, prec));
+      }
+      long len = static_cast<long>(utf8_length(sv));
+      std::string pad =
+          width > len ? std::string(static_cast<std::size_t>(std::min(width - len, 1L << 20)), ' ')
+                      : "";
+      out += left ? sv + pad : pad + sv;
     } else if (conv == 'd' || conv == 'i') {
       SWIFT_CHECK(v.is_number(), "[jinja] %d format: a number is required, not {}", v.type_name());
       std::snprintf(buf, sizeof(buf), ("%" + spec + "lld").c_str(),

@@ -12,7 +12,7 @@
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using swift::jinja::render;
 
 std::string data(const std::string& rel) {

@@ -10,7 +10,7 @@
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using swift::jinja::Limits;
 using swift::jinja::render;
 
