@@ -24,7 +24,7 @@ struct HubOptions {
   std::vector<std::string> ignore_patterns = {
       "*.zip",     "*.gguf", "*.pth", "*.pt", "consolidated*", "onnx/*", "*.safetensors.md",
       "*.msgpack", "*.onnx", "*.ot",  "*.h5"};
-  bool progress = true;  // a progress bar per file on stderr
+  bool progress = true;  // progress on stderr: a bar per file, or one for all when parallel
   int max_workers = 8;   // files downloaded at once, as modelscope and huggingface_hub do
   int max_retries = 5;   // per request, on 5xx / 429 / broken connections
   double retry_base_delay_s = 1.0;
