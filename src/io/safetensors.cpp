@@ -1,14 +1,14 @@
 // safetensors parsing and writing. The parser treats the file as hostile: every number read from
 // the header is range-checked with overflow-safe arithmetic before it is used to index or size
 // anything, and the accept/reject rules follow the reference Rust crate (safetensors/src/
-// tensor.rs), stricter only where noted in safetensors.h (duplicate keys).
+// tensor.rs), stricter only where noted in safetensors.h. The JSON itself is walked by
+// safetensors_header.cpp; this file owns the byte-level checks and the layout rules.
 #include "io/safetensors.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -17,8 +17,6 @@
 namespace swift::io {
 
 namespace {
-
-using Json = nlohmann::json;
 
 struct DTypeEntry {
   DType dt;
