@@ -146,6 +146,24 @@ TEST(HfChatIds, MatchGoldenIds) {
 }
 #endif
 
+// The e2e goldens' prompts were rendered by transformers with add_generation_prompt=True (qwen3
+// with enable_thinking=False).
+TEST(HfChat, E2ePromptsMatchTransformers) {
+  for (const char* name : {"qwen3", "llama3"}) {
+    auto cfg = load_config(name);
+    json kwargs = json::object();
+    if (std::string(name) == "qwen3") kwargs["enable_thinking"] = false;
+    int n = 0;
+    for (const auto& row : read_jsonl(data(std::string("e2e/") + name + ".jsonl"))) {
+      EXPECT_EQ(swift::tmpl::apply_chat_template(cfg, row["messages"], true, kwargs),
+                row["prompt_text"].get<std::string>())
+          << name;
+      ++n;
+    }
+    EXPECT_EQ(n, 5) << name;
+  }
+}
+
 TEST(HfChat, ContextFollowsTransformers) {
   swift::tok::TokenizerConfig cfg;
   cfg.eos_token = "</s>";

@@ -310,3 +310,31 @@ TEST(SwiftTemplateLabels, InferenceEncodingIsThePromptText) {
 #endif
 
 }  // namespace
+
+namespace {
+
+// The e2e goldens (transformers' apply_chat_template, add_generation_prompt=True, qwen3 with
+// enable_thinking=False) are ms-swift's default inference prompts too: hybrid templates default
+// to thinking off.
+TEST(SwiftTemplate, DefaultInferencePromptMatchesE2eGoldens) {
+  for (const auto& [name, mt] :
+       std::map<std::string, std::string>{{"qwen3", "qwen3"}, {"llama3", "llama"}}) {
+    SwiftTemplate t(get_template_meta(template_for_model(mt)), nullptr, load_config(name));
+    int n = 0;
+    for (const auto& row : read_jsonl(data("e2e/" + name + ".jsonl"))) {
+      // ms-swift merges consecutive same-role turns; HF renders them apart: not comparable.
+      const json& m = row["messages"];
+      bool repeated = false;
+      for (std::size_t i = 1; i < m.size(); ++i)
+        repeated = repeated || m[i]["role"] == m[i - 1]["role"];
+      if (repeated) continue;
+      EncodeOptions o;
+      o.mode = Mode::kInfer;
+      EXPECT_EQ(t.render(row["messages"], o), row["prompt_text"].get<std::string>()) << name;
+      ++n;
+    }
+    EXPECT_EQ(n, 4) << name;
+  }
+}
+
+}  // namespace
