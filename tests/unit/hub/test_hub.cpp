@@ -225,6 +225,23 @@ TEST_F(HubTest, RenamedRepoFollowsRelativeRedirects) {
   EXPECT_EQ(slurp(snap + "/model.safetensors"), repo.files["model.safetensors"].content);
 }
 
+TEST_F(HubTest, ConfigOnlyThenWeightsFetchesOnlyWhatIsMissing) {
+  auto repo = tiny_repo();
+  hub_.add_hf_repo("org/tiny", repo);
+  auto o = options(true);
+  o.download_weights = false;
+  std::string snap = resolve_model_dir("org/tiny", o);
+  EXPECT_TRUE(stdfs::exists(snap + "/config.json"));
+  EXPECT_FALSE(stdfs::exists(snap + "/model.safetensors"));
+  EXPECT_EQ(hub_.request_count(), 1 + 2 * 3);
+  EXPECT_EQ(resolve_model_dir("org/tiny", o), snap);  // a config-only hit
+  EXPECT_EQ(hub_.request_count(), 1 + 2 * 3);
+  // The full model: the file list again, then HEAD + GET for the one missing file.
+  EXPECT_EQ(resolve_model_dir("org/tiny", options(true)), snap);
+  EXPECT_EQ(slurp(snap + "/model.safetensors"), repo.files["model.safetensors"].content);
+  EXPECT_EQ(hub_.request_count(), 1 + 2 * 3 + 1 + 2);
+}
+
 TEST_F(HubTest, SubfolderSyntaxFetchesOnlyThatFolder) {
   FakeRepo repo;
   repo.commit = kCommit;
