@@ -10,10 +10,11 @@ namespace swift::dataset {
 
 enum class Format { kMessages, kAlpaca, kResponse };
 
-Format detect_format(const std::vector<nlohmann::json>& rows, const nlohmann::json& columns);
-std::string normalize_row_as(const nlohmann::json& raw,
+Format detect_format(const std::vector<nlohmann::ordered_json>& rows,
+                     const nlohmann::ordered_json& columns);
+std::string normalize_row_as(const nlohmann::ordered_json& raw,
                              Format format,
-                             const nlohmann::json& columns,
-                             nlohmann::json* out);
+                             const nlohmann::ordered_json& columns,
+                             nlohmann::ordered_json* out);
 
 }  // namespace swift::dataset

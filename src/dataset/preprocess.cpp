@@ -14,7 +14,7 @@ namespace swift::dataset {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const std::vector<std::string> kMessageKeys = {"messages", "conversation", "conversations"};
 const std::vector<std::string> kSystemKeys = {"system", "system_prompt"};

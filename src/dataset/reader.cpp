@@ -18,7 +18,7 @@ namespace swift::dataset {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::vector<json> read_jsonl(const std::string& path, const std::string& text) {
   std::vector<json> rows;

@@ -10,7 +10,7 @@
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 using swift::dataset::load_dataset;
 using swift::dataset::LoadOptions;
 
@@ -65,6 +65,15 @@ TEST(Dataset, HistoryAndExtraColumns) {
   EXPECT_EQ(rows[0]["messages"][0]["content"], "q1");
   EXPECT_EQ(rows[0]["messages"][3]["content"], "r2");
   EXPECT_EQ(rows[0]["images"], json::array({"a.png"}));
+}
+
+TEST(Dataset, KeyOrderIsKeptForTools) {
+  const std::string tools =
+      R"([{"type":"function","function":{"name":"f","description":"d","parameters":{}}}])";
+  auto rows = load_dataset(
+      temp_file("tools.jsonl", R"({"tools": )" + tools + R"(, "query": "q", "response": "r"})"),
+      LoadOptions());
+  EXPECT_EQ(rows[0]["tools"].dump(), tools);
 }
 
 TEST(Dataset, PretrainingText) {
