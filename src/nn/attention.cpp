@@ -1,0 +1,47 @@
+// Reference attention; the order of operations follows transformers' eager path (scale, soft-cap,
+// mask, [sinks], softmax in float32).
+#include "nn/attention.h"
+
+#include <torch/torch.h>
+
+namespace swift::nn {
+
+at::Tensor attention_reference(const at::Tensor& q,
+                               const at::Tensor& k,
+                               const at::Tensor& v,
+                               std::int64_t q_offset,
+                               const AttentionOptions& opt) {
+  const std::int64_t lq = q.size(0), heads = q.size(1);
+  const std::int64_t lk = k.size(0), kv_heads = k.size(1);
+  TORCH_CHECK(heads % kv_heads == 0, "attention: heads not a multiple of kv heads");
+  const std::int64_t rep = heads / kv_heads;
+  auto expand = [&](const at::Tensor& t) {  // [Lk, KVH, D] -> [H, Lk, D]
+    auto e =
+        rep == 1
+            ? t
+            : t.unsqueeze(2).expand({lk, kv_heads, rep, t.size(2)}).reshape({lk, heads, t.size(2)});
+    return e.transpose(0, 1);
+  };
+  auto qh = q.transpose(0, 1);                                      // [H, Lq, Dk]
+  auto kh = expand(k), vh = expand(v);                              // [H, Lk, D]
+  auto scores = torch::matmul(qh, kh.transpose(1, 2)) * opt.scale;  // [H, Lq, Lk]
+  if (opt.softcap > 0) scores = torch::tanh(scores / opt.softcap) * opt.softcap;
+  auto qi = torch::arange(q_offset, q_offset + lq, torch::kInt64).unsqueeze(1);  // [Lq, 1]
+  auto kj = torch::arange(0, lk, torch::kInt64).unsqueeze(0);                    // [1, Lk]
+  auto allowed = kj <= qi;
+  if (opt.window > 0) allowed = allowed.logical_and((qi - kj) < opt.window);
+  scores = scores.masked_fill(allowed.logical_not().to(scores.device()).unsqueeze(0),
+                              -std::numeric_limits<float>::infinity());
+  at::Tensor probs;
+  if (opt.sinks.defined()) {
+    auto sink = opt.sinks.to(scores.scalar_type()).view({heads, 1, 1}).expand({heads, lq, 1});
+    auto combined = torch::cat({scores, sink}, -1);
+    combined = combined - std::get<0>(combined.max(-1, true));
+    probs = torch::softmax(combined, -1).narrow(-1, 0, lk);
+  } else {
+    probs = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  }
+  return torch::matmul(probs, vh).transpose(0, 1);  // [Lq, H, Dv]
+}
+
+}  // namespace swift::nn

@@ -1,0 +1,28 @@
+// Attention over one sequence: the reference backend (matmul + mask) supporting every feature the
+// registry can ask for (GQA, sliding windows, logit soft-capping, attention sinks, a value head
+// dim different from the key head dim), and SDPA where libtorch >= 2 has it.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace swift::nn {
+
+struct AttentionOptions {
+  double scale = 1.0;
+  double softcap = 0.0;     // 0: off
+  std::int64_t window = 0;  // 0: full causal; else key j visible to query i iff i - j < window
+  at::Tensor sinks;         // [heads] or undefined
+};
+
+// q [Lq, H, Dk], k [Lk, KVH, Dk], v [Lk, KVH, Dv]; queries sit at key indices
+// q_offset .. q_offset + Lq - 1 (prefill: 0; decode after a cache: Lk - Lq). Causal.
+// Returns [Lq, H, Dv].
+at::Tensor attention_reference(const at::Tensor& q,
+                               const at::Tensor& k,
+                               const at::Tensor& v,
+                               std::int64_t q_offset,
+                               const AttentionOptions& opt);
+
+}  // namespace swift::nn
