@@ -21,6 +21,8 @@
 
 namespace swift::tok {
 
+std::string clean_up_tokenization(std::string s);  // decoders.cpp
+
 using nlohmann::json;
 
 namespace {
@@ -103,6 +105,7 @@ class JsonTokenizer : public Tokenizer {
     std::string type = json_util::get_string(model, "type", "model");
     if (type.empty() && model.contains("merges")) type = "BPE";
     std::shared_ptr<const BpeTables> tables;
+    is_bpe_ = type == "BPE";
     if (type == "BPE") {
       auto bpe = Bpe::from_json(model);
       tables = bpe->tables();
@@ -145,7 +148,12 @@ class JsonTokenizer : public Tokenizer {
 
   std::string decode_like_transformers(const std::vector<std::int32_t>& ids,
                                        bool skip_special) const override {
-    return decode_with(hf_decoder_ ? hf_decoder_.get() : decoder_.get(), ids, skip_special);
+    std::string text =
+        decode_with(hf_decoder_ ? hf_decoder_.get() : decoder_.get(), ids, skip_special);
+    // transformers 5 applies clean_up_tokenization_spaces to every model but BPE.
+    if (details_.config.clean_up_tokenization_spaces && !is_bpe_)
+      text = clean_up_tokenization(text);
+    return text;
   }
 
   std::string decode_with(const Decoder* decoder,
@@ -264,7 +272,8 @@ class JsonTokenizer : public Tokenizer {
   Pipeline raw_;
   std::unique_ptr<Pipeline> hf_;
   std::unique_ptr<Decoder> decoder_;
-  std::unique_ptr<Decoder> hf_decoder_;  // transformers' rebuilt decoder, when it has one
+  std::unique_ptr<Decoder> hf_decoder_;
+  bool is_bpe_ = false;  // transformers' rebuilt decoder, when it has one
   std::size_t vocab_size_ = 0;
 };
 

@@ -52,8 +52,8 @@ class Tokenizer {
     return encode(text, add_special_tokens);
   }
   // What transformers' tokenizer.decode(ids, skip_special_tokens=...) gives: decode() except for
-  // LlamaTokenizer-class folders, whose rebuilt decoder transformers 5 uses instead (and no
-  // clean_up_tokenization for BPE models, which transformers 5 skips).
+  // LlamaTokenizer-class folders (transformers 5 uses its rebuilt decoder) and, for non-BPE models,
+  // clean_up_tokenization_spaces as tokenizer_config.json asks (transformers 5 skips it for BPE).
   virtual std::string decode_like_transformers(const std::vector<std::int32_t>& ids,
                                                bool skip_special_tokens = false) const {
     return decode(ids, skip_special_tokens);
