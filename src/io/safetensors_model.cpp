@@ -113,6 +113,7 @@ SafetensorsModel::SafetensorsModel(const std::string& dir, const std::string& st
   SWIFT_CHECK(idx.is_object() && idx.contains("weight_map") && idx["weight_map"].is_object(),
               "[io] {}: index has no \"weight_map\" object", index_path);
   const auto& wm = idx["weight_map"];
+  SWIFT_CHECK(!wm.empty(), "[io] {}: weight_map is empty; the index lists no tensors", index_path);
 
   // Validate every path before opening anything.
   std::vector<std::string> shard_order;

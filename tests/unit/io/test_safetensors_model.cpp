@@ -104,6 +104,8 @@ TEST(SafetensorsModel, IndexShape) {
   s.expect_reject("weight_map value for \"a\" is not a string");
   s.index("{\"a\":" + kS1 + ",\"a\":" + kS2 + "}");
   s.expect_reject("duplicate key \"a\"");
+  s.index("{}");
+  s.expect_reject("weight_map is empty");
   s.index("{\"a\":\"\"}");
   s.expect_reject("empty shard file name");
 }
