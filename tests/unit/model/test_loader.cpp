@@ -4,10 +4,12 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "io/torch_io.h"
+#include "model/describe.h"
 #include "model/model.h"
 
 namespace {
@@ -90,6 +92,22 @@ TEST(ModelLoader, UnknownArchitectureIsNamed) {
          R"("hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2})";
   auto err = load_error(dir.string());
   EXPECT_NE(err.find("NoSuchForCausalLM"), std::string::npos) << err;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Describe, ModelAndAdapter) {
+  auto j = swift::model::describe_model(kLlama, {kLlama + "/adapter", kLlama + "/dora"});
+  EXPECT_EQ(j["architecture"], "LlamaForCausalLM");
+  auto lm = swift::model::load_causal_lm(kLlama);
+  EXPECT_EQ(j["num_parameters"].get<std::int64_t>(), lm->num_parameters());
+  ASSERT_EQ(j["adapters"].size(), 2u);
+  EXPECT_EQ(j["adapters"][0]["type"], "LORA");
+  EXPECT_EQ(j["adapters"][1]["type"], "DORA");
+  EXPECT_EQ(j["adapters"][0]["r"], 4);
+  EXPECT_GT(j["adapters"][0]["trainable_parameters"].get<std::int64_t>(), 0);
 }
 
 }  // namespace
