@@ -102,11 +102,11 @@ int run(int argc, char** argv) {
       chat_exact += got == want;
       if (got != want && shown < 12) {
         ++shown;
-        std::cout << fmt::format("  MISMATCH chat_ids row {}\n    got  {}\n    want {}\n",
+        std::cout << fmt::format("  MISMATCH chat_token_ids row {}\n    got  {}\n    want {}\n",
                                  chat_rows, show_ids(got), show_ids(want));
       }
     }
-    std::cout << fmt::format("{} chat_ids exact={}/{}\n", name, chat_exact, chat_rows);
+    std::cout << fmt::format("{} chat_token_ids exact={}/{}\n", name, chat_exact, chat_rows);
     all &= chat_exact == chat_rows;
     auto& hooks = swift::tools::hooks();
     auto it = hooks.find("chat-parity");
