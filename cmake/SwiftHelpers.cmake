@@ -58,7 +58,9 @@ endfunction()
 # compile time on 2 cores. Headers themselves never include <torch/torch.h>.
 function(swift_use_torch_pch name)
   if(NOT TARGET swift_torch_pch)
-    file(WRITE ${CMAKE_BINARY_DIR}/swift_torch_pch.cpp "// precompiled header anchor\n")
+    # CONFIGURE only writes when the content changes, so a reconfigure keeps the PCH.
+    file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/swift_torch_pch.cpp
+         CONTENT "// precompiled header anchor\n")
     add_library(swift_torch_pch STATIC ${CMAKE_BINARY_DIR}/swift_torch_pch.cpp)
     target_link_libraries(swift_torch_pch PUBLIC torch)
     set_target_properties(swift_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -18,8 +18,9 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(SWIFT_BIN) + " " + args + " 2>&1";
+Result run(const std::string& args, const std::string& env = "") {
+  std::string cmd = "env -u NPROC_PER_NODE -u WORLD_SIZE -u NNODES " + env + " " +
+                    std::string(SWIFT_BIN) + " " + args + " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -104,10 +105,15 @@ TEST(Cli, ConfigFileWithOverrideAndEnv) {
   EXPECT_EQ(j["dataset"], nlohmann::json::array({"a.jsonl", "b.jsonl#20"}));
   EXPECT_EQ(j["model"], "Qwen/Qwen2.5-0.5B-Instruct");
   EXPECT_NE(j["output_dir"].get<std::string>().find(dir + "/out/v0-"), std::string::npos);
-  // The ENV block is exported to the process (and so to what it starts).
-  write(dir + "/env.yaml", "ENV:\n  SWIFT_CLI_TEST_VAR: from_yaml\n");
-  Result e = run("sft " + dir + "/env.yaml --show_args && env | grep SWIFT_CLI_TEST_VAR");
-  EXPECT_EQ(e.code, 0);
+  // The ENV block is exported before the arguments resolve: NPROC_PER_NODE changes the derived
+  // gradient accumulation (16 / 2 / 4 = 2); a variable already set in the environment wins.
+  write(dir + "/env.yaml", "per_device_train_batch_size: 2\nENV:\n  NPROC_PER_NODE: 4\n");
+  Result e = run("sft " + dir + "/env.yaml --show_args");
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_EQ(json_of(e.out)["gradient_accumulation_steps"], 2);
+  Result kept = run("sft " + dir + "/env.yaml --show_args", "NPROC_PER_NODE=1");
+  ASSERT_EQ(kept.code, 0) << kept.out;
+  EXPECT_EQ(json_of(kept.out)["gradient_accumulation_steps"], 8);
 }
 
 TEST(Cli, TypoIsRejectedWithSuggestion) {
