@@ -113,7 +113,7 @@ at::Tensor CausalLM::attention(std::int64_t layer,
       vs = all.second;
       offset = ks.size(0) - len;
     }
-    outs.push_back(nn::attention_reference(qs, ks, vs, offset, opt));  // [len, NH, Dv]
+    outs.push_back(nn::attention(qs, ks, vs, offset, opt));  // [len, NH, Dv]
   }
   auto out = outs.size() == 1 ? outs[0] : torch::cat(outs, 0);
   out = out.reshape({h.size(0), -1});  // [T, NH * Dv]

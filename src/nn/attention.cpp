@@ -3,8 +3,62 @@
 #include "nn/attention.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <cstring>
 
 namespace swift::nn {
+
+namespace {
+
+bool sdpa_allowed() {
+  static const bool allowed = [] {
+    const char* v = std::getenv("SWIFT_ATTN_BACKEND");
+    return v == nullptr || std::strcmp(v, "reference") != 0;
+  }();
+  return allowed;
+}
+
+}  // namespace
+
+at::Tensor attention(const at::Tensor& q,
+                     const at::Tensor& k,
+                     const at::Tensor& v,
+                     std::int64_t q_offset,
+                     const AttentionOptions& opt) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  // scaled_dot_product_attention with an explicit scale exists from torch 2.1.
+  if (sdpa_allowed() && !opt.sinks.defined() && opt.softcap == 0.0) {
+    const std::int64_t lq = q.size(0), heads = q.size(1);
+    const std::int64_t lk = k.size(0), kv_heads = k.size(1);
+    TORCH_CHECK(heads % kv_heads == 0, "attention: heads not a multiple of kv heads");
+    const std::int64_t rep = heads / kv_heads;
+    auto expand = [&](const at::Tensor& t) {  // [Lk, KVH, D] -> [1, H, Lk, D]
+      auto e = rep == 1 ? t
+                        : t.unsqueeze(2)
+                              .expand({lk, kv_heads, rep, t.size(2)})
+                              .reshape({lk, heads, t.size(2)});
+      return e.transpose(0, 1).unsqueeze(0);
+    };
+    auto qh = q.transpose(0, 1).unsqueeze(0);  // [1, H, Lq, Dk]
+    at::Tensor out;
+    if (q_offset == 0 && lq == lk && opt.window == 0) {
+      out = at::scaled_dot_product_attention(qh, expand(k), expand(v), {}, 0.0,
+                                             /*is_causal=*/true, opt.scale);
+    } else {
+      auto qi = torch::arange(q_offset, q_offset + lq, torch::kInt64).unsqueeze(1);  // [Lq, 1]
+      auto kj = torch::arange(0, lk, torch::kInt64).unsqueeze(0);                    // [1, Lk]
+      auto allowed = kj <= qi;
+      if (opt.window > 0) allowed = allowed.logical_and((qi - kj) < opt.window);
+      out = at::scaled_dot_product_attention(qh, expand(k), expand(v), allowed.to(q.device()), 0.0,
+                                             /*is_causal=*/false, opt.scale);
+    }
+    return out.squeeze(0).transpose(0, 1);  // [Lq, H, Dv]
+  }
+#endif
+  return attention_reference(q, k, v, q_offset, opt);
+}
 
 at::Tensor attention_reference(const at::Tensor& q,
                                const at::Tensor& k,

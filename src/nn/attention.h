@@ -19,6 +19,14 @@ struct AttentionOptions {
 // q [Lq, H, Dk], k [Lk, KVH, Dk], v [Lk, KVH, Dv]; queries sit at key indices
 // q_offset .. q_offset + Lq - 1 (prefill: 0; decode after a cache: Lk - Lq). Causal.
 // Returns [Lq, H, Dv].
+// The backend the model calls: SDPA (torch >= 2.1) when the call needs no feature SDPA lacks
+// (soft-capping, sinks), else the reference. SWIFT_ATTN_BACKEND=reference forces the reference.
+at::Tensor attention(const at::Tensor& q,
+                     const at::Tensor& k,
+                     const at::Tensor& v,
+                     std::int64_t q_offset,
+                     const AttentionOptions& opt);
+
 at::Tensor attention_reference(const at::Tensor& q,
                                const at::Tensor& k,
                                const at::Tensor& v,

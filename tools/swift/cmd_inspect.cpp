@@ -41,13 +41,15 @@ void print_report(const nlohmann::json& r) {
 }  // namespace
 
 int run_inspect(const std::vector<std::string>& argv) {
-  args::OptStr model, revision;
+  args::OptStr model, revision, hub_token;
   bool use_hf = false, as_json = false;
   args::StrList adapters;
   args::ArgSet set("inspect");
   set.add(model, "model", "", "Model id (hub) or local folder to inspect", "inspect");
   set.add(revision, "model_revision", "", "Hub revision (branch, tag or commit)", "inspect");
   set.add(use_hf, "use_hf", "", "Use the Hugging Face hub instead of ModelScope (env USE_HF)",
+          "inspect");
+  set.add(hub_token, "hub_token", "", "Hub token (else HF_TOKEN / MODELSCOPE_API_TOKEN)",
           "inspect");
   set.add(adapters, "adapters", "", "PEFT adapter folders to validate against the model",
           "inspect");
@@ -61,7 +63,9 @@ int run_inspect(const std::vector<std::string>& argv) {
   set.apply(cl.assignments);
   SWIFT_CHECK(model.has_value(), "[args] swift inspect needs --model (a folder or a hub id)");
 
-  std::string dir = hub::resolve_model_dir(*model, hub::hub_options_from_env(use_hf, revision));
+  hub::HubOptions hub_options = hub::hub_options_from_env(use_hf, revision);
+  if (hub_token) hub_options.token = *hub_token;
+  std::string dir = hub::resolve_model_dir(*model, hub_options);
   nlohmann::json report = io::inspect_model_dir(dir);
 #ifdef SWIFT_HAVE_MODEL
   report["model"] = model::describe_model(dir, adapters);
