@@ -15,9 +15,12 @@ for arch in tests/data/hf/*/; do
   echo "== swift inspect --model $arch"
   "$BIN/swift" inspect --model "$arch"
 done
-if "$BIN/swift-parity" --help 2>&1 | grep -q '^  model'; then
-  echo "== swift-parity model tests/data/hf/* (vs transformers)"
-  "$BIN/swift-parity" model tests/data/hf/*/ || true
+modes=$("$BIN/swift-parity" --help 2>&1 || true)
+if echo "$modes" | grep -q '^  model'; then
+  echo "== swift-parity model tests/data/hf/* (logits, greedy ids, loss, gradients, LoRA/DoRA vs transformers)"
+  "$BIN/swift-parity" model tests/data/hf/*/ > "${TMPDIR:-/tmp}/swift-demo-parity.txt" || true
+  grep -E ' (logits|greedy_ids|loss|lora/merged_logits) ' "${TMPDIR:-/tmp}/swift-demo-parity.txt" || true
+  echo "checks passed: $(grep -c ' PASS$' "${TMPDIR:-/tmp}/swift-demo-parity.txt"), failed: $(grep -c ' FAIL$' "${TMPDIR:-/tmp}/swift-demo-parity.txt" || true)"
 fi
 echo "== swift sft tests/data/demo/sft.yaml --learning_rate 2e-4 --show_args"
 "$BIN/swift" sft tests/data/demo/sft.yaml --learning_rate 2e-4 --show_args
