@@ -116,13 +116,6 @@ int run(int argc, char** argv) {
 
 swift::tools::RegisterMode reg("tokenizer",
                                "[TOKDIR] [--threads N] [--mb M]: tokenizer encode MB/s",
-                               [](int argc, char** argv) -> int {
-                                 try {
-                                   return run(argc, argv);
-                                 } catch (const std::exception& e) {
-                                   std::cerr << e.what() << "\n";
-                                   return 1;
-                                 }
-                               });
+                               run);
 
 }  // namespace

@@ -125,13 +125,6 @@ int run(int argc, char** argv) {
 
 swift::tools::RegisterMode reg("tokenizer",
                                "TOKDIR TOKENS.jsonl [CHAT.jsonl]: tokenizer parity vs HF goldens",
-                               [](int argc, char** argv) -> int {
-                                 try {
-                                   return run(argc, argv);
-                                 } catch (const std::exception& e) {
-                                   std::cerr << e.what() << "\n";
-                                   return 1;
-                                 }
-                               });
+                               run);
 
 }  // namespace

@@ -4,17 +4,12 @@
 
 #include <cstdlib>
 
+#include "common/test_assets.h"
 #include "core/fs.h"
 #include "infer/text_stream.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
-
-std::string asset_dir(const std::string& name) {
-  const char* env = std::getenv("SWIFT_TEST_ASSETS");
-  std::string root = env && *env ? env : swift::fs::home_dir() + "/.cache/swift-cpp/test-assets";
-  return root + "/tokenizers/" + name;
-}
 
 bool valid_utf8(const std::string& s) {
   std::size_t i = 0;
@@ -30,7 +25,7 @@ bool valid_utf8(const std::string& s) {
 }
 
 std::shared_ptr<swift::tok::Tokenizer> load(const std::string& name) {
-  std::string dir = asset_dir(name);
+  std::string dir = swift::testing::tokenizer_asset_dir(name);
   if (!swift::fs::is_file(dir + "/tokenizer.json")) {
     ADD_FAILURE() << "missing test asset " << dir << "; run scripts/fetch-test-assets.sh";
     return nullptr;

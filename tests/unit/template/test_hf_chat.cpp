@@ -5,6 +5,8 @@
 // our text must equal the golden ids too.
 #include <gtest/gtest.h>
 
+#include "common/test_assets.h"
+
 #include <sys/stat.h>
 #include <cstdlib>
 #include <fstream>
@@ -114,13 +116,9 @@ INSTANTIATE_TEST_SUITE_P(
 // Ids of our rendering, through our tokenizer, against the golden ids (needs the assets that
 // scripts/fetch-test-assets.sh downloads; skipped without them).
 TEST(HfChatIds, MatchGoldenIds) {
-  const char* env = std::getenv("SWIFT_TEST_ASSETS");
-  std::string root = env ? env
-                         : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
-                               "/.cache/swift-cpp/test-assets";
   int tested = 0;
   for (const char* name : {"qwen3", "llama3", "gemma3", "deepseek_v3"}) {
-    std::string dir = root + "/tokenizers/" + name;
+    std::string dir = swift::testing::tokenizer_asset_dir(name);
     struct stat st {};
     if (stat((dir + "/tokenizer.json").c_str(), &st) != 0) continue;
     auto tok = swift::tok::Tokenizer::from_dir(dir);
@@ -142,7 +140,8 @@ TEST(HfChatIds, MatchGoldenIds) {
     std::cout << name << " chat_ids exact=" << ok << "/" << n << "\n";
     ++tested;
   }
-  if (tested == 0) GTEST_SKIP() << "tokenizer assets not found under " << root;
+  if (tested == 0)
+    GTEST_SKIP() << "tokenizer assets not found under " << swift::testing::tokenizer_asset_dir("");
 }
 #endif
 

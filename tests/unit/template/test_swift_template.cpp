@@ -8,6 +8,8 @@
 // built from the template's documented pieces, tokenized by the real tokenizer.
 #include <gtest/gtest.h>
 
+#include "common/test_assets.h"
+
 #include <sys/stat.h>
 #include <cstdlib>
 #include <fstream>
@@ -159,11 +161,7 @@ TEST(SwiftTemplate, StopWords) {
 
 #if defined(SWIFT_TEMPLATE_HAS_TOKENIZER)
 std::shared_ptr<swift::tok::Tokenizer> qwen3_tokenizer() {
-  const char* env = std::getenv("SWIFT_TEST_ASSETS");
-  std::string root = env ? env
-                         : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
-                               "/.cache/swift-cpp/test-assets";
-  std::string dir = root + "/tokenizers/qwen3";
+  std::string dir = swift::testing::tokenizer_asset_dir("qwen3");
   struct stat st {};
   if (stat((dir + "/tokenizer.json").c_str(), &st) != 0) return nullptr;
   return swift::tok::Tokenizer::from_dir(dir);

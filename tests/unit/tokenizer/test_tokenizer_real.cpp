@@ -2,6 +2,8 @@
 // tests/data/tokenizers, plus speed bounds on pathological inputs and encode_batch consistency.
 #include <gtest/gtest.h>
 
+#include "common/test_assets.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -19,11 +21,7 @@ using swift::tok::Tokenizer;
 const char* const kNames[] = {"qwen3", "llama3", "gemma3", "deepseek_v3", "llama2", "gptoss"};
 
 std::string asset_dir(const std::string& name) {
-  const char* env = std::getenv("SWIFT_TEST_ASSETS");
-  const char* home = std::getenv("HOME");
-  std::string root =
-      env ? std::string(env) : std::string(home ? home : "") + "/.cache/swift-cpp/test-assets";
-  return root + "/tokenizers/" + name;
+  return swift::testing::tokenizer_asset_dir(name);
 }
 
 std::shared_ptr<Tokenizer> load(const std::string& name) {
