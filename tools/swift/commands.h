@@ -18,6 +18,10 @@ struct Subcommand {
 const std::vector<Subcommand>& subcommands();
 
 int run_inspect(const std::vector<std::string>& argv);
+int run_infer(const std::vector<std::string>& argv);         // cmd_infer.cpp
+int run_export(const std::vector<std::string>& argv);        // cmd_export.cpp
+int run_merge_lora(const std::vector<std::string>& argv);    // cmd_export.cpp
+int run_create_model(const std::vector<std::string>& argv);  // cmd_create_model.cpp
 
 // Exit codes: 0 ok, 1 error (bad input, failed run), 2 usage error, 3 not built yet.
 constexpr int kExitError = 1;
