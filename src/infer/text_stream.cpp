@@ -81,6 +81,7 @@ std::string TextStream::push(std::int32_t token) {
     auto pos = candidate.find(s, emitted_.size() >= s.size() ? emitted_.size() - s.size() + 1 : 0);
     if (pos != std::string::npos) {
       stopped_ = true;
+      matched_ = s;
       std::string delta =
           pos > emitted_.size() ? candidate.substr(emitted_.size(), pos - emitted_.size()) : "";
       emitted_ += delta;

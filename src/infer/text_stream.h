@@ -31,6 +31,8 @@ class TextStream {
   // does) and returns it.
   std::string finish();
   const std::string& text() const { return emitted_; }
+  // The stop string that ended the stream ("" while not stopped).
+  const std::string& matched_stop() const { return matched_; }
 
  private:
   std::string decoded() const;
@@ -40,6 +42,7 @@ class TextStream {
   std::vector<std::int32_t> ids_;
   std::string emitted_;
   bool stopped_ = false;
+  std::string matched_;
 };
 
 // Length of the longest suffix of `text` that is a proper prefix of some stop word.

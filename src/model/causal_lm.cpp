@@ -234,6 +234,9 @@ at::Tensor CausalLM::forward(const PackedBatch& batch, KvContext* kv) {
     for (std::size_t s = 0; s + 1 < batch.cu_seqlens.size(); ++s)
       kv->cache->commit(kv->seq_ids[s], batch.cu_seqlens[s + 1] - batch.cu_seqlens[s]);
   }
+  if (!batch.logit_rows.empty()) {
+    x = x.index_select(0, torch::tensor(batch.logit_rows, torch::kInt64).to(x.device()));
+  }
   x = norm("model.norm.weight", x);
   at::Tensor logits;
   if (c.tie_word_embeddings) {

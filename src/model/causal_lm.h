@@ -26,6 +26,9 @@ struct PackedBatch {
   at::Tensor input_ids;
   at::Tensor position_ids;
   std::vector<std::int64_t> cu_seqlens;
+  // Rows of the packed batch whose logits are wanted (e.g. each sequence's last token while
+  // decoding); empty: every row. forward() then returns [logit_rows.size(), V].
+  std::vector<std::int64_t> logit_rows;
 };
 
 // Decode state: which cache sequence each packed sequence continues.
@@ -58,7 +61,7 @@ class CausalLM {
   void set_adapter_hook(std::shared_ptr<nn::AdapterHook> hook) { hook_ = std::move(hook); }
   const std::shared_ptr<nn::AdapterHook>& adapter_hook() const { return hook_; }
 
-  // logits [T, V] (float32 for float32 weights). With a KvContext, new keys/values are appended to
+  // logits [T, V] (float32 for float32 weights; only batch.logit_rows when given). With a KvContext, new keys/values are appended to
   // the cache and attention sees each sequence's cached prefix.
   at::Tensor forward(const PackedBatch& batch, KvContext* kv = nullptr);
 

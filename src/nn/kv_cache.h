@@ -34,6 +34,15 @@ class PagedKvCache {
   void commit(std::int64_t seq, std::int64_t n);
 
   std::int64_t block_size() const { return block_size_; }
+  // Blocks allocated so far (the pools grow on demand) and how many of them are free; when no
+  // sequence is alive every block is free.
+  std::int64_t num_blocks() const { return capacity_blocks_; }
+  std::int64_t num_free_blocks() const { return static_cast<std::int64_t>(free_blocks_.size()); }
+  std::int64_t num_sequences() const { return static_cast<std::int64_t>(tables_.size()); }
+  // Blocks a sequence of `tokens` tokens needs in total.
+  std::int64_t blocks_for(std::int64_t tokens) const {
+    return (tokens + block_size_ - 1) / block_size_;
+  }
   const std::vector<std::int64_t>& block_table(std::int64_t seq) const;
 
  private:

@@ -1,0 +1,150 @@
+// Chat messages -> engine prompts; see chat.h.
+#include "infer/chat.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "template/hf_chat.h"
+#include "template/swift_template.h"
+#include "template/template_meta.h"
+#include "tokenizer/tokenizer.h"
+
+namespace swift::infer {
+
+namespace {
+
+void validate_messages(const nlohmann::ordered_json& messages) {
+  SWIFT_CHECK(messages.is_array() && !messages.empty(),
+              "[infer] a conversation is a non-empty list of messages");
+  for (const auto& m : messages) {
+    SWIFT_CHECK(m.is_object() && m.contains("role") && m["role"].is_string(),
+                "[infer] every message needs a string 'role'");
+    const auto role = m["role"].get<std::string>();
+    SWIFT_CHECK(role == "system" || role == "user" || role == "assistant" || role == "tool",
+                "[infer] unknown role '{}' (use system, user, assistant or tool)", role);
+    SWIFT_CHECK(m.contains("content") && (m["content"].is_string() || m["content"].is_null()),
+                "[infer] the content of a '{}' message must be a string", role);
+  }
+  const auto last = messages.back()["role"].get<std::string>();
+  SWIFT_CHECK(last == "user" || last == "tool",
+              "[infer] the conversation must end with a user or tool message (it ends with {})",
+              last);
+}
+
+}  // namespace
+
+ChatFormatter::ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
+                             const std::string& model_type,
+                             const std::vector<std::string>& architectures,
+                             const nlohmann::json& generation_config,
+                             ChatOptions options)
+    : tok_(std::move(tokenizer)), options_(std::move(options)) {
+  SWIFT_CHECK(tok_ != nullptr, "[infer] the chat formatter needs a tokenizer");
+  SWIFT_CHECK(options_.backend == "swift" || options_.backend == "jinja",
+              "[args] --template_backend must be swift or jinja, got '{}'", options_.backend);
+  if (options_.backend == "jinja") {
+    SWIFT_CHECK(!tok_->config().chat_template.empty() ||
+                    !tok_->config().named_chat_templates.empty(),
+                "[infer] --template_backend jinja needs a chat_template in tokenizer_config.json "
+                "(or chat_template.jinja); use --template_backend swift");
+  }
+  template_name_ = options_.template_name.empty()
+                       ? tmpl::template_for_model(model_type, architectures)
+                       : options_.template_name;
+  swift_ = std::make_unique<tmpl::SwiftTemplate>(tmpl::get_template_meta(template_name_), tok_,
+                                                 tok_->config());
+  auto add_id = [&](std::int32_t id) {
+    if (id >= 0 && std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end())
+      stop_ids_.push_back(id);
+  };
+  if (generation_config.is_object() && generation_config.contains("eos_token_id")) {
+    const auto& e = generation_config["eos_token_id"];
+    if (e.is_number_integer()) add_id(e.get<std::int32_t>());
+    if (e.is_array())
+      for (const auto& x : e)
+        if (x.is_number_integer()) add_id(x.get<std::int32_t>());
+  }
+  // Template stop words that are one token of the vocabulary stop by id (special tokens never
+  // appear in skip_special_tokens text); the others are matched in the text.
+  for (const auto& w : swift_->stop_words()) {
+    const std::int32_t id = tok_->token_to_id(w);
+    if (id >= 0 && tok_->is_special(id)) {
+      add_id(id);
+    } else if (std::find(stop_strings_.begin(), stop_strings_.end(), w) == stop_strings_.end()) {
+      stop_strings_.push_back(w);
+    }
+  }
+}
+
+ChatFormatter::~ChatFormatter() = default;
+
+std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages) const {
+  validate_messages(messages);
+  if (options_.backend == "jinja") {
+    nlohmann::ordered_json msgs = messages;
+    if (options_.system &&
+        !(msgs.size() && msgs[0]["role"] == "system"))
+      msgs.insert(msgs.begin(), nlohmann::ordered_json{{"role", "system"},
+                                                       {"content", *options_.system}});
+    nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
+    if (options_.enable_thinking) kwargs["enable_thinking"] = *options_.enable_thinking;
+    return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
+  }
+  tmpl::EncodeOptions opts;
+  opts.mode = tmpl::Mode::kInfer;
+  opts.system = options_.system;
+  opts.enable_thinking = options_.enable_thinking;
+  opts.response_prefix = options_.response_prefix;
+  return swift_->render(messages, opts);
+}
+
+std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages) const {
+  if (options_.backend == "jinja") {
+    // transformers tokenizes the rendered chat without adding special tokens again.
+    return tok_->encode_like_transformers(prompt_text(messages), false);
+  }
+  validate_messages(messages);
+  tmpl::EncodeOptions opts;
+  opts.mode = tmpl::Mode::kInfer;
+  opts.system = options_.system;
+  opts.enable_thinking = options_.enable_thinking;
+  opts.response_prefix = options_.response_prefix;
+  return swift_->encode(messages, opts).input_ids;
+}
+
+SamplingParams sampling_defaults(const nlohmann::json& gc, const GenerationOverrides& o) {
+  SamplingParams p;
+  auto num = [&](const char* key, double fallback) {
+    return gc.is_object() && gc.contains(key) && gc[key].is_number() ? gc[key].get<double>()
+                                                                       : fallback;
+  };
+  const bool do_sample =
+      !(gc.is_object() && gc.contains("do_sample") && gc["do_sample"].is_boolean() &&
+        !gc["do_sample"].get<bool>());
+  p.temperature = o.temperature ? *o.temperature : (do_sample ? num("temperature", 1.0) : 0.0);
+  p.top_k = o.top_k ? *o.top_k : static_cast<std::int64_t>(num("top_k", 50));
+  p.top_p = o.top_p ? *o.top_p : num("top_p", 1.0);
+  p.repetition_penalty =
+      o.repetition_penalty ? *o.repetition_penalty : num("repetition_penalty", 1.0);
+  return p;
+}
+
+nlohmann::ordered_json openai_logprobs(const tok::Tokenizer& tok, const Choice& choice) {
+  auto entry = [&](std::int32_t id, float logprob) {
+    std::string text = tok.decode({id}, false);
+    nlohmann::ordered_json bytes = nlohmann::ordered_json::array();
+    for (unsigned char c : text) bytes.push_back(static_cast<int>(c));
+    return nlohmann::ordered_json{{"token", text}, {"logprob", logprob}, {"bytes", bytes}};
+  };
+  nlohmann::ordered_json content = nlohmann::ordered_json::array();
+  for (const auto& t : choice.logprobs) {
+    auto e = entry(t.id, t.logprob);
+    nlohmann::ordered_json top = nlohmann::ordered_json::array();
+    for (const auto& [id, lp] : t.top) top.push_back(entry(id, lp));
+    e["top_logprobs"] = top;
+    content.push_back(e);
+  }
+  return nlohmann::ordered_json{{"content", content}};
+}
+
+}  // namespace swift::infer

@@ -1,0 +1,77 @@
+// From chat messages to what the engine takes: the prompt ids (ms-swift's native template, or
+// the tokenizer's Jinja chat template with --template_backend jinja), the stop token ids (EOS
+// of the tokenizer and generation_config.json, single-token template stop words) and the stop
+// strings; and the generation defaults ms-swift takes from generation_config.json.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infer/engine.h"
+
+namespace swift::tok {
+class Tokenizer;
+}
+namespace swift::tmpl {
+class SwiftTemplate;
+}
+
+namespace swift::infer {
+
+struct ChatOptions {
+  std::string template_name;        // "": the template registered for the model
+  std::string backend = "swift";    // swift | jinja
+  std::optional<std::string> system;  // used when a conversation has no system message
+  std::optional<bool> enable_thinking;
+  std::optional<std::string> response_prefix;
+};
+
+class ChatFormatter {
+ public:
+  // model_type / architectures pick the default template; generation_config supplies EOS ids.
+  ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
+                const std::string& model_type,
+                const std::vector<std::string>& architectures,
+                const nlohmann::json& generation_config,
+                ChatOptions options);
+  ~ChatFormatter();
+
+  // Conversation (ending in a user or tool turn) -> prompt ids with the generation prompt.
+  // Throws swift::Error for malformed messages (unknown roles, non-string content...).
+  std::vector<std::int32_t> prompt_ids(const nlohmann::ordered_json& messages) const;
+  std::string prompt_text(const nlohmann::ordered_json& messages) const;
+
+  const std::string& template_name() const { return template_name_; }
+  const std::vector<std::int32_t>& stop_token_ids() const { return stop_ids_; }
+  const std::vector<std::string>& stop_strings() const { return stop_strings_; }
+  const ChatOptions& options() const { return options_; }
+
+ private:
+  std::shared_ptr<const tok::Tokenizer> tok_;
+  ChatOptions options_;
+  std::string template_name_;
+  std::unique_ptr<tmpl::SwiftTemplate> swift_;
+  std::vector<std::int32_t> stop_ids_;
+  std::vector<std::string> stop_strings_;
+};
+
+// Sampling defaults as ms-swift resolves them: an explicit value wins, else
+// generation_config.json (do_sample false -> temperature 0), else transformers' defaults
+// (temperature 1, top_k 50, top_p 1, repetition_penalty 1).
+struct GenerationOverrides {
+  std::optional<double> temperature, top_p, repetition_penalty;
+  std::optional<std::int64_t> top_k;
+};
+SamplingParams sampling_defaults(const nlohmann::json& generation_config,
+                                 const GenerationOverrides& overrides);
+
+// OpenAI-style logprobs of a choice: {"content": [{"token", "logprob", "bytes",
+// "top_logprobs": [...]}, ...]}.
+nlohmann::ordered_json openai_logprobs(const tok::Tokenizer& tok, const Choice& choice);
+
+}  // namespace swift::infer

@@ -1,0 +1,446 @@
+// `swift infer`: interactive chat (streaming, multi-line / single-line, reset-system, clear,
+// exit) or batch inference over --val_dataset into a result jsonl, through the
+// continuous-batching engine (src/infer/engine.h), as ms-swift's infer pipeline does.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "args/arguments.h"
+#include "commands.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "dataset/dataset.h"
+#include "hub/hub.h"
+#include "infer/chat.h"
+#include "infer/engine.h"
+#include "io/hf_config.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+#include "tuners/lora.h"
+
+namespace swift::cli {
+
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+struct AdapterSpec {
+  std::string name;  // "" for a bare path (applied to the base model)
+  std::string path;
+};
+
+std::vector<AdapterSpec> parse_adapters(const std::vector<std::string>& words) {
+  std::vector<AdapterSpec> out;
+  for (const auto& w : words) {
+    auto eq = w.find('=');
+    if (eq != std::string::npos && !fs::exists(w)) {
+      out.push_back({w.substr(0, eq), w.substr(eq + 1)});
+    } else {
+      out.push_back({"", w});
+    }
+    SWIFT_CHECK(fs::is_dir(out.back().path), "[args] adapter folder '{}' does not exist",
+                out.back().path);
+  }
+  return out;
+}
+
+// ms-swift's load_args: the checkpoint's args.json fills what the command line left empty.
+void restore_args(const std::string& ckpt_dir, args::Arguments& a) {
+  const std::string path = fs::join(ckpt_dir, "args.json");
+  if (!fs::is_file(path)) return;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(fs::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    SWIFT_FAIL("[args] {} is not valid JSON ({}); fix it or pass --load_args false", path,
+               e.what());
+  }
+  auto str = [&](const char* key, std::optional<std::string>& dst) {
+    if (!dst && j.contains(key) && j[key].is_string()) dst = j[key].get<std::string>();
+  };
+  str("model", a.model.model);
+  str("model_type", a.model.model_type);
+  str("torch_dtype", a.model.torch_dtype);
+  str("template", a.tmpl.template_);
+  str("system", a.tmpl.system);
+  str("response_prefix", a.tmpl.response_prefix);
+  str("agent_template", a.tmpl.agent_template);
+  str("truncation_strategy", a.tmpl.truncation_strategy);
+  if (!a.model.max_model_len && j.contains("max_model_len") &&
+      j["max_model_len"].is_number_integer())
+    a.model.max_model_len = j["max_model_len"].get<std::int64_t>();
+  SWIFT_INFO("restored the model and template arguments from {}", path);
+}
+
+std::string timestamp() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+// Appends rows to the result file, whole lines per chunk, flushed.
+class ResultWriter {
+ public:
+  explicit ResultWriter(std::string path) : path_(std::move(path)) {
+    auto parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+  }
+  void write(const std::vector<OJson>& rows) {
+    if (rows.empty()) return;
+    std::string buf;
+    for (const auto& r : rows) buf += r.dump(-1, ' ', false) + "\n";
+    std::ofstream out(path_, std::ios::app | std::ios::binary);
+    SWIFT_CHECK(out.good(), "[infer] cannot open the result file {} for writing", path_);
+    out << buf;
+    out.flush();
+    SWIFT_CHECK(out.good(), "[infer] writing {} failed (disk full?)", path_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Session {
+  std::shared_ptr<model::CausalLM> model;
+  std::shared_ptr<const tok::Tokenizer> tok;
+  std::unique_ptr<infer::Engine> engine;
+  std::unique_ptr<infer::ChatFormatter> chat;
+  infer::GenerationRequest base_request;  // sampling, stops, max_new_tokens
+  std::string adapter;                    // named adapter requests use ("" base)
+  bool logprobs = false;
+};
+
+infer::GenerationRequest request_for(const Session& s, const OJson& messages) {
+  infer::GenerationRequest r = s.base_request;
+  r.prompt_ids = s.chat->prompt_ids(messages);
+  r.adapter = s.adapter;
+  return r;
+}
+
+OJson logprobs_json(const Session& s, const infer::Choice& c) {
+  return s.logprobs ? OJson(infer::openai_logprobs(*s.tok, c)) : OJson(nullptr);
+}
+
+std::string content_text(const OJson& m) {
+  return m.contains("content") && m["content"].is_string() ? m["content"].get<std::string>() : "";
+}
+
+int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool stream) {
+  dataset::LoadOptions lo;
+  lo.strict = a.data.strict;
+  lo.seed = static_cast<std::uint64_t>(a.data.data_seed);
+  lo.shuffle = a.data.val_dataset_shuffle;
+  lo.columns = a.data.columns.is_null() ? OJson() : OJson::parse(a.data.columns.dump());
+  std::vector<OJson> rows;
+  for (const auto& word : a.data.val_dataset) {
+    dataset::LoadStats st;
+    auto part = dataset::load_dataset(word, lo, &st);
+    SWIFT_INFO("val_dataset {}: {} rows", word, part.size());
+    rows.insert(rows.end(), part.begin(), part.end());
+  }
+  if (a.infer.val_dataset_sample && *a.infer.val_dataset_sample >= 0 &&
+      static_cast<std::size_t>(*a.infer.val_dataset_sample) < rows.size())
+    rows.resize(static_cast<std::size_t>(*a.infer.val_dataset_sample));
+  SWIFT_CHECK(!rows.empty(), "[infer] --val_dataset holds no rows");
+
+  // Every prompt is built (and checked) before anything runs.
+  std::vector<OJson> labels(rows.size());
+  std::vector<infer::GenerationRequest> requests;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto& msgs = rows[i]["messages"];
+    if (!msgs.empty() && msgs.back().value("role", "") == "assistant") {
+      labels[i] = content_text(msgs.back());
+      msgs.erase(msgs.size() - 1);
+    }
+    try {
+      requests.push_back(request_for(s, msgs));
+    } catch (const swift::Error& e) {
+      SWIFT_FAIL("[infer] val_dataset row {}: {}", i + 1, e.what());
+    }
+  }
+  const std::int64_t chunk = a.infer.write_batch_size > 0 ? a.infer.write_batch_size
+                                                          : static_cast<std::int64_t>(rows.size());
+  std::vector<OJson> pending;
+  std::vector<std::uint64_t> ids(rows.size());
+  std::vector<bool> done(rows.size(), false);
+  auto finish_row = [&](std::size_t i, const infer::GenerationResult& r) {
+    const auto& c = r.choices[0];
+    OJson row = rows[i];
+    row["messages"].push_back(OJson{{"role", "assistant"}, {"content", c.text}});
+    OJson result{{"response", c.text}, {"labels", labels[i]}, {"logprobs", logprobs_json(s, c)}};
+    for (auto it = row.begin(); it != row.end(); ++it)
+      if (!result.contains(it.key())) result[it.key()] = it.value();
+    rows[i] = std::move(result);
+    done[i] = true;
+  };
+  // Streamed output needs one request at a time; otherwise everything is queued and the
+  // engine batches up to --max_batch_size sequences.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (stream) {
+      std::printf("[QUERY] %s\n[RESPONSE] ", content_text(rows[i]["messages"].back()).c_str());
+      std::fflush(stdout);
+      ids[i] = s.engine->submit(requests[i], [](const infer::StreamDelta& d) {
+        std::fwrite(d.text.data(), 1, d.text.size(), stdout);
+        std::fflush(stdout);
+      });
+      s.engine->run();
+      std::printf("\n");
+      finish_row(i, s.engine->take_result(ids[i]));
+    } else {
+      ids[i] = s.engine->submit(requests[i]);
+    }
+  }
+  if (!stream) {
+    s.engine->run();
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      if (!done[i]) finish_row(i, s.engine->take_result(ids[i]));
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!stream) {
+      std::printf("[QUERY] %s\n",
+                  content_text(rows[i]["messages"][rows[i]["messages"].size() - 2]).c_str());
+      if (!labels[i].is_null()) std::printf("[LABELS] %s\n", labels[i].get<std::string>().c_str());
+      std::printf("[RESPONSE] %s\n%s\n", rows[i]["response"].get<std::string>().c_str(),
+                  std::string(50, '-').c_str());
+    }
+    pending.push_back(rows[i]);
+    if (static_cast<std::int64_t>(pending.size()) >= chunk) {
+      out.write(pending);
+      pending.clear();
+    }
+  }
+  out.write(pending);
+  SWIFT_INFO("The inference results have been saved to result_path: {}", out.path());
+  return 0;
+}
+
+int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, bool stream) {
+  std::optional<std::string> system = a.tmpl.system;
+  OJson history = OJson::array();
+  bool multi_line = false;
+  std::printf(
+      "Input `exit` or `quit` to exit the conversation.\n"
+      "Input `multi-line` to switch to multi-line input mode (end with `#`).\n"
+      "Input `reset-system` to reset the system and clear the history.\n"
+      "Input `clear` to clear the history.\n");
+  auto read_input = [&](const char* prompt, std::string* text) -> bool {
+    std::printf("%s", prompt);
+    std::fflush(stdout);
+    text->clear();
+    std::string line;
+    if (!multi_line) return static_cast<bool>(std::getline(std::cin, *text));
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '#') {
+        *text += line.substr(0, line.size() - 1);
+        return true;
+      }
+      *text += line + "\n";
+    }
+    return !text->empty();
+  };
+  std::string query;
+  while (read_input(multi_line ? "<<<[M] " : "<<< ", &query)) {
+    if (query == "exit" || query == "quit") break;
+    if (query == "multi-line") {
+      multi_line = true;
+      std::printf("The current mode is multi-line.\n");
+      continue;
+    }
+    if (query == "single-line") {
+      multi_line = false;
+      std::printf("The current mode is single-line.\n");
+      continue;
+    }
+    if (query == "clear") {
+      history = OJson::array();
+      continue;
+    }
+    if (query == "reset-system") {
+      std::string sys;
+      if (!read_input("<<<[S] ", &sys)) break;
+      system = sys == "default-system" ? a.tmpl.system : std::optional<std::string>(sys);
+      history = OJson::array();
+      continue;
+    }
+    if (query.empty()) continue;
+    OJson messages = OJson::array();
+    if (system) messages.push_back(OJson{{"role", "system"}, {"content", *system}});
+    for (const auto& m : history) messages.push_back(m);
+    messages.push_back(OJson{{"role", "user"}, {"content", query}});
+    infer::GenerationRequest r;
+    try {
+      r = request_for(s, messages);
+    } catch (const swift::Error& e) {
+      std::fprintf(stderr, "[ERROR:swift] %s\n", e.what());
+      continue;
+    }
+    auto id = s.engine->submit(r, [&](const infer::StreamDelta& d) {
+      if (!stream) return;
+      std::fwrite(d.text.data(), 1, d.text.size(), stdout);
+      std::fflush(stdout);
+    });
+    s.engine->run();
+    auto res = s.engine->take_result(id);
+    const auto& text = res.choices[0].text;
+    if (!stream) std::printf("%s", text.c_str());
+    std::printf("\n");
+    history.push_back(OJson{{"role", "user"}, {"content", query}});
+    history.push_back(OJson{{"role", "assistant"}, {"content", text}});
+    if (out) {
+      messages.push_back(OJson{{"role", "assistant"}, {"content", text}});
+      out->write({OJson{{"response", text}, {"messages", messages}}});
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_infer(const std::vector<std::string>& argv) {
+  auto parsed = args::parse_args("infer", argv);
+  if (parsed->help) {
+    std::printf("%s", parsed->set.help_text("usage: swift infer [config.yaml] [--arg value ...]")
+                          .c_str());
+    return 0;
+  }
+  args::Arguments& a = parsed->values;
+  auto adapters = parse_adapters(a.base.adapters);
+  // The checkpoint whose args.json is restored: --ckpt_dir, else the first adapter, else the
+  // model folder when it holds one.
+  std::optional<std::string> ckpt_dir = a.infer.ckpt_dir;
+  if (ckpt_dir) {
+    SWIFT_CHECK(fs::is_dir(*ckpt_dir), "[args] --ckpt_dir '{}' is not a folder", *ckpt_dir);
+    if (fs::is_file(fs::join(*ckpt_dir, "adapter_config.json")))
+      adapters.insert(adapters.begin(), AdapterSpec{"", *ckpt_dir});
+    else if (!a.model.model)
+      a.model.model = *ckpt_dir;
+  } else if (!adapters.empty()) {
+    ckpt_dir = adapters.front().path;
+  } else if (a.model.model && fs::is_file(fs::join(*a.model.model, "args.json"))) {
+    ckpt_dir = *a.model.model;
+  }
+  if (ckpt_dir && a.base.load_args) restore_args(*ckpt_dir, a);
+  if (parsed->show_args) {
+    std::printf("%s\n", parsed->set.to_json().dump(2).c_str());
+    return 0;
+  }
+  SWIFT_CHECK(a.model.model,
+              "[args] swift infer needs --model (a folder or hub id), or --adapters/--ckpt_dir of "
+              "a checkpoint whose args.json names the model");
+  SWIFT_CHECK(a.infer.infer_backend == "transformers" || a.infer.infer_backend == "pt",
+              "[args] --infer_backend {} is not available in swift.cpp; its own engine is "
+              "--infer_backend transformers (the default)",
+              a.infer.infer_backend);
+  SWIFT_CHECK(a.generation.num_beams == 1,
+              "[args] --num_beams {} (beam search) is not built yet; use num_beams 1",
+              a.generation.num_beams);
+  SWIFT_CHECK(!a.generation.structured_outputs_regex,
+              "[args] --structured_outputs_regex is not built yet");
+
+  hub::HubOptions hub_options = hub::hub_options_from_env(a.base.use_hf, a.model.model_revision);
+  if (a.base.hub_token) hub_options.token = *a.base.hub_token;
+  const std::string dir = hub::resolve_model_dir(*a.model.model, hub_options);
+  io::HfConfig cfg = io::load_hf_config(dir);
+  nlohmann::json gen_config = io::load_generation_config(dir);
+
+  Session s;
+  model::LoadOptions lo;
+  // CPU compute runs in float32 unless a dtype is asked for explicitly.
+  if (a.model.torch_dtype) lo.dtype = *a.model.torch_dtype;
+  auto t0 = std::chrono::steady_clock::now();
+  s.model = model::load_causal_lm(dir, lo);
+  std::string tok_dir = dir;
+  for (const auto& ad : adapters)  // a checkpoint may carry its own tokenizer files
+    if (fs::is_file(fs::join(ad.path, "tokenizer.json"))) tok_dir = ad.path;
+  s.tok = tok::Tokenizer::from_dir(tok_dir);
+
+  infer::EngineOptions eo;
+  eo.max_num_seqs = a.infer.max_batch_size;
+  if (a.model.max_model_len) eo.max_model_len = *a.model.max_model_len;
+  std::vector<std::shared_ptr<tuners::LoraAdapter>> named;
+  int bare = 0;
+  for (const auto& ad : adapters) {
+    auto before = s.model->adapter_hook();
+    auto lora = tuners::LoraAdapter::load(ad.path, *s.model);
+    if (ad.name.empty()) {
+      SWIFT_CHECK(++bare == 1,
+                  "[args] several unnamed --adapters: swift infer applies one adapter to the base "
+                  "model; merge them first or name them name=path");
+    } else {
+      s.model->set_adapter_hook(before);
+      named.push_back(lora);
+    }
+  }
+  s.engine = std::make_unique<infer::Engine>(s.model, s.tok, eo);
+  for (std::size_t i = 0, k = 0; i < adapters.size(); ++i) {
+    if (adapters[i].name.empty()) continue;
+    s.engine->add_adapter(adapters[i].name, named[k++]);
+  }
+  if (bare == 0 && !named.empty()) s.adapter = adapters[0].name.empty() ? "" : adapters[0].name;
+  auto load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  SWIFT_INFO("loaded {} ({}, {} parameters) in {:.2f} s", dir, s.model->architecture(),
+            s.model->num_parameters(), load_s);
+
+  infer::ChatOptions co;
+  if (a.tmpl.template_) co.template_name = *a.tmpl.template_;
+  co.backend = a.tmpl.template_backend;
+  if (a.tmpl.system) {
+    std::string sys = *a.tmpl.system;
+    if (sys.size() > 4 && sys.substr(sys.size() - 4) == ".txt" && fs::is_file(sys))
+      sys = fs::read_file(sys);
+    co.system = sys;
+  }
+  co.enable_thinking = a.tmpl.enable_thinking;
+  co.response_prefix = a.tmpl.response_prefix;
+  s.chat = std::make_unique<infer::ChatFormatter>(s.tok, cfg.model_type, cfg.architectures,
+                                                  gen_config, co);
+
+  infer::GenerationOverrides ov;
+  ov.temperature = a.generation.temperature;
+  ov.top_k = a.generation.top_k;
+  ov.top_p = a.generation.top_p;
+  ov.repetition_penalty = a.generation.repetition_penalty;
+  auto& r = s.base_request;
+  r.sampling = infer::sampling_defaults(gen_config, ov);
+  r.sampling.seed = static_cast<std::uint64_t>(a.base.seed);
+  s.logprobs = a.generation.logprobs;
+  r.logprobs = a.generation.logprobs;
+  if (a.generation.top_logprobs) r.sampling.top_logprobs = static_cast<int>(*a.generation.top_logprobs);
+  if (a.generation.max_new_tokens) r.max_new_tokens = *a.generation.max_new_tokens;
+  r.stop_token_ids = s.chat->stop_token_ids();
+  r.stop = s.chat->stop_strings();
+  for (const auto& w : a.generation.stop_words) r.stop.push_back(w);
+  // ms-swift prints the stop words it stopped at, except the EOS / template suffix (ids here).
+  r.include_stop_str_in_output = true;
+  SWIFT_INFO("template {} ({} backend), temperature {}, max_new_tokens {}", s.chat->template_name(),
+            co.backend, r.sampling.temperature,
+            r.max_new_tokens < 0 ? std::string("None") : std::to_string(r.max_new_tokens));
+
+  const bool interactive = a.data.val_dataset.empty();
+  const bool stream = a.generation.stream.value_or(interactive);
+  std::string result_path;
+  if (a.infer.result_path) {
+    result_path = *a.infer.result_path;
+  } else if (!interactive) {
+    std::string base = ckpt_dir ? *ckpt_dir : fs::join("result", args::model_suffix(*a.model.model));
+    result_path = fs::join(fs::join(base, "infer_result"), timestamp() + ".jsonl");
+  }
+  if (interactive) {
+    std::unique_ptr<ResultWriter> out;
+    if (!result_path.empty()) out = std::make_unique<ResultWriter>(result_path);
+    return run_interactive(s, a, out.get(), stream);
+  }
+  ResultWriter out(result_path);
+  return run_dataset(s, a, out, stream);
+}
+
+}  // namespace swift::cli
