@@ -16,6 +16,7 @@ void AddedVocabulary::Trie::insert(std::string_view s, std::int32_t token) {
       const auto next = static_cast<std::int32_t>(token_at.size());
       token_at.push_back(-1);
       edges.emplace(key, next);
+      if (node == 0) root[c] = next;
       node = next;
     } else {
       node = it->second;
@@ -27,9 +28,15 @@ void AddedVocabulary::Trie::insert(std::string_view s, std::int32_t token) {
 std::size_t AddedVocabulary::Trie::longest_at(std::string_view s,
                                               std::size_t pos,
                                               std::int32_t& token) const {
-  std::int32_t node = 0;
+  if (pos >= s.size()) return 0;
+  std::int32_t node = root[static_cast<unsigned char>(s[pos])];
+  if (node < 0) return 0;  // the common case: no added token starts with this byte
   std::size_t best = 0;
-  for (std::size_t i = pos; i < s.size(); ++i) {
+  if (token_at[node] >= 0) {
+    best = 1;
+    token = token_at[node];
+  }
+  for (std::size_t i = pos + 1; i < s.size(); ++i) {
     auto it =
         edges.find((static_cast<std::uint64_t>(node) << 8) | static_cast<unsigned char>(s[i]));
     if (it == edges.end()) break;

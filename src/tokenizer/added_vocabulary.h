@@ -6,6 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -51,7 +52,8 @@ class AddedVocabulary {
   struct Trie {
     std::unordered_map<std::uint64_t, std::int32_t> edges;  // (node << 8 | byte) -> node
     std::vector<std::int32_t> token_at;                     // node -> token index or -1
-    Trie() : token_at(1, -1) {}
+    std::array<std::int32_t, 256> root;  // the root's edges, without hashing (-1: none)
+    Trie() : token_at(1, -1) { root.fill(-1); }
     void insert(std::string_view s, std::int32_t token);
     // Longest token starting at `pos`; returns its length (0 if none) and index.
     std::size_t longest_at(std::string_view s, std::size_t pos, std::int32_t& token) const;

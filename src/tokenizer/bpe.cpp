@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <queue>
 
 #include "tokenizer/json_util.h"
 #include "tokenizer/unicode.h"
@@ -28,37 +28,42 @@ std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
          static_cast<std::uint32_t>(b);
 }
 
-}  // namespace
+std::uint64_t hash_bytes(std::string_view s) {
+  return std::hash<std::string_view>()(s);
+}
 
-std::unique_ptr<Bpe> Bpe::from_json(const json& model) {
+// Smallest power of two >= 4n/3 (load factor <= 3/4), at least 16.
+std::size_t table_size(std::size_t n) {
+  std::size_t cap = 16;
+  while (3 * cap < 4 * n) cap <<= 1;
+  return cap;
+}
+
+// Open-addressing set of distinct keys -> index into `keys`, used once while loading to resolve
+// duplicate vocab keys the way a JSON object does (the later one wins).
+class KeyDedup {
+ public:
+  explicit KeyDedup(std::size_t n) : slots_(table_size(n), -1), mask_(slots_.size() - 1) {}
+  // Returns the index `key` had before (and now maps to `index`), or -1.
+  std::int64_t insert(std::string_view key,
+                      std::int64_t index,
+                      const std::vector<std::pair<std::string_view, std::int64_t>>& keys) {
+    for (std::size_t i = hash_bytes(key) & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] < 0) {
+        slots_[i] = index;
+        return -1;
+      }
+      if (keys[slots_[i]].first == key) return std::exchange(slots_[i], index);
+    }
+  }
+
+ private:
+  std::vector<std::int64_t> slots_;
+  std::size_t mask_;
+};
+
+BpeOptions options_from_json(const json& model) {
   const char* w = "model";
-  auto tables = std::make_shared<BpeTables>();
-  const json& vocab = json_util::field(model, "vocab", "model");
-  SWIFT_CHECK(vocab.is_object(), "[tokenizer] model.vocab must be an object token -> id, got {}",
-              vocab.type_name());
-  std::int64_t max_id = -1;
-  tables->vocab.reserve(vocab.size());
-  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    SWIFT_CHECK(it.value().is_number_integer(),
-                "[tokenizer] model.vocab[\"{}\"] must be an integer id, got {}", it.key(),
-                it.value().type_name());
-    const std::int64_t id = it.value().get<std::int64_t>();
-    SWIFT_CHECK(id >= 0 && id < kMaxVocabId,
-                "[tokenizer] model.vocab[\"{}\"] has id {} outside [0, {}); the file is corrupt",
-                it.key(), id, kMaxVocabId);
-    tables->vocab.emplace(it.key(), static_cast<std::int32_t>(id));
-    max_id = std::max(max_id, id);
-  }
-  tables->id_to_token.resize(static_cast<std::size_t>(max_id + 1));
-  tables->has_id.assign(static_cast<std::size_t>(max_id + 1), 0);
-  for (const auto& [tok, id] : tables->vocab) {
-    SWIFT_CHECK(!tables->has_id[id],
-                "[tokenizer] model.vocab gives id {} to both \"{}\" and \"{}\"", id,
-                tables->id_to_token[id], tok);
-    tables->id_to_token[id] = tok;
-    tables->has_id[id] = 1;
-  }
-
   BpeOptions o;
   o.byte_fallback = get_bool(model, "byte_fallback", w, false);
   o.fuse_unk = get_bool(model, "fuse_unk", w, false);
@@ -68,64 +73,200 @@ std::unique_ptr<Bpe> Bpe::from_json(const json& model) {
   o.end_of_word_suffix = get_string(model, "end_of_word_suffix", w);
   SWIFT_CHECK(model.value("dropout", json()).is_null() || model["dropout"].is_number(),
               "[tokenizer] model.dropout must be a number or null");
+  return o;
+}
 
+// Builds the tables from the raw vocab and merges, with every check of the file's consistency.
+std::shared_ptr<BpeTables> build_tables(const BpeSource& src, const BpeOptions& o) {
+  auto tables = std::make_shared<BpeTables>();
+  const auto& vocab = src.vocab;
+  std::vector<std::uint8_t> live(vocab.size(), 1);
+  {
+    KeyDedup dedup(vocab.size());
+    for (std::size_t k = 0; k < vocab.size(); ++k) {
+      const std::int64_t before = dedup.insert(vocab[k].first, static_cast<std::int64_t>(k), vocab);
+      if (before >= 0) live[before] = 0;
+    }
+  }
+  std::int64_t max_id = -1;
+  for (std::size_t k = 0; k < vocab.size(); ++k) {
+    if (!live[k]) continue;
+    const auto& [tok, id] = vocab[k];
+    SWIFT_CHECK(id >= 0 && id < kMaxVocabId,
+                "[tokenizer] model.vocab[\"{}\"] has id {} outside [0, {}); the file is corrupt",
+                tok, id, kMaxVocabId);
+    max_id = std::max(max_id, id);
+    ++tables->vocab_size;
+  }
+  tables->id_to_token.resize(static_cast<std::size_t>(max_id + 1));
+  tables->has_id.assign(static_cast<std::size_t>(max_id + 1), 0);
+  for (std::size_t k = 0; k < vocab.size(); ++k) {
+    if (!live[k]) continue;
+    const auto& [tok, id] = vocab[k];
+    SWIFT_CHECK(!tables->has_id[id],
+                "[tokenizer] model.vocab gives id {} to both \"{}\" and \"{}\"", id,
+                tables->id_to_token[id], tok);
+    tables->id_to_token[id].assign(tok);
+    tables->has_id[id] = 1;
+  }
+  tables->vocab.build(tables->id_to_token, tables->has_id);
+
+  tables->merges.reserve(src.merges.size());
+  const std::size_t prefix_len = o.continuing_subword_prefix.size();
+  std::string merged;
+  std::int32_t rank = 0;
+  for (const auto& [a, b] : src.merges) {
+    const std::int32_t ia = tables->find(a);
+    const std::int32_t ib = tables->find(b);
+    SWIFT_CHECK(ia >= 0,
+                "[tokenizer] merge #{} uses \"{}\", which is not in the vocab; the merges do not "
+                "belong to this vocab",
+                rank, a);
+    SWIFT_CHECK(ib >= 0,
+                "[tokenizer] merge #{} uses \"{}\", which is not in the vocab; the merges do not "
+                "belong to this vocab",
+                rank, b);
+    merged.assign(a);
+    merged.append(b.size() >= prefix_len ? b.substr(prefix_len) : b);
+    const std::int32_t im = tables->find(merged);
+    SWIFT_CHECK(im >= 0, "[tokenizer] merge #{} makes \"{}\", which is not in the vocab", rank,
+                merged);
+    tables->merges.assign(pair_key(ia, ib), rank, im);
+    ++rank;
+  }
+  return tables;
+}
+
+}  // namespace
+
+void TokenIndex::build(const std::vector<std::string>& tokens,
+                       const std::vector<std::uint8_t>& has_id) {
+  std::size_t n = 0;
+  for (auto h : has_id) n += h;
+  slots_.assign(table_size(n), Slot{0, -1});
+  mask_ = slots_.size() - 1;
+  for (std::size_t id = 0; id < tokens.size(); ++id) {
+    if (!has_id[id]) continue;
+    const std::uint64_t h = hash_bytes(tokens[id]);
+    std::size_t i = h & mask_;
+    while (slots_[i].id >= 0) i = (i + 1) & mask_;
+    slots_[i] = Slot{static_cast<std::uint32_t>(h >> 32), static_cast<std::int32_t>(id)};
+  }
+}
+
+std::int32_t TokenIndex::find(std::string_view s, const std::vector<std::string>& tokens) const {
+  if (slots_.empty()) return -1;
+  const std::uint64_t h = hash_bytes(s);
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const Slot& slot = slots_[i];
+    if (slot.id < 0) return -1;
+    if (slot.hash == tag && tokens[slot.id] == s) return slot.id;
+  }
+}
+
+void PairMap::reserve(std::size_t n) {
+  const std::size_t cap = table_size(n);
+  if (cap <= slots_.size()) return;
+  std::vector<Entry> old;
+  old.swap(slots_);
+  slots_.assign(cap, Entry{kEmpty, 0, 0});
+  mask_ = cap - 1;
+  shift_ = 64;
+  for (std::size_t c = cap; c > 1; c >>= 1) --shift_;
+  size_ = 0;
+  for (const Entry& e : old)
+    if (e.key != kEmpty) assign(e.key, e.rank, e.id);
+}
+
+void PairMap::assign(std::uint64_t key, std::int32_t rank, std::int32_t id) {
+  if (4 * (size_ + 1) > 3 * slots_.size()) reserve(2 * (size_ + 1));
+  for (std::size_t i = slot_of(key);; i = (i + 1) & mask_) {
+    Entry& e = slots_[i];
+    if (e.key == kEmpty) {
+      e = Entry{key, rank, id};
+      ++size_;
+      return;
+    }
+    if (e.key == key) {  // a repeated merge: the later rank wins, as in HF's merge map
+      e.rank = rank;
+      e.id = id;
+      return;
+    }
+  }
+}
+
+std::unique_ptr<Bpe> Bpe::from_json(const json& model) {
+  BpeSource src;
+  const json& vocab = json_util::field(model, "vocab", "model");
+  SWIFT_CHECK(vocab.is_object(), "[tokenizer] model.vocab must be an object token -> id, got {}",
+              vocab.type_name());
+  src.vocab.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    SWIFT_CHECK(it.value().is_number_integer(),
+                "[tokenizer] model.vocab[\"{}\"] must be an integer id, got {}", it.key(),
+                it.value().type_name());
+    src.vocab.emplace_back(it.key(), it.value().get<std::int64_t>());
+  }
+  BpeOptions o = options_from_json(model);
   const json* merges = json_util::get_array(model, "merges", "model");
   if (merges) {
-    tables->merges.reserve(merges->size());
-    const std::size_t prefix_len = o.continuing_subword_prefix.size();
-    std::int32_t rank = 0;
+    src.merges.reserve(merges->size());
+    std::size_t rank = 0;
     for (const auto& m : *merges) {
-      std::string a, b;
       if (m.is_string()) {
         const std::string& s = m.get_ref<const std::string&>();
         const auto sp = s.find(' ');
         SWIFT_CHECK(sp != std::string::npos && s.find(' ', sp + 1) == std::string::npos,
                     "[tokenizer] merge #{} \"{}\" must be two tokens separated by one space", rank,
                     s);
-        a = s.substr(0, sp);
-        b = s.substr(sp + 1);
+        const std::string_view v = s;
+        src.merges.emplace_back(v.substr(0, sp), v.substr(sp + 1));
       } else {
         SWIFT_CHECK(m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string(),
                     "[tokenizer] merge #{} must be \"a b\" or [\"a\", \"b\"], got {}", rank,
                     m.dump().substr(0, 100));
-        a = m[0].get<std::string>();
-        b = m[1].get<std::string>();
+        src.merges.emplace_back(m[0].get_ref<const std::string&>(),
+                                m[1].get_ref<const std::string&>());
       }
-      auto ia = tables->vocab.find(a);
-      auto ib = tables->vocab.find(b);
-      SWIFT_CHECK(ia != tables->vocab.end(),
-                  "[tokenizer] merge #{} uses \"{}\", which is not in the vocab; the merges do not "
-                  "belong to this vocab",
-                  rank, a);
-      SWIFT_CHECK(ib != tables->vocab.end(),
-                  "[tokenizer] merge #{} uses \"{}\", which is not in the vocab; the merges do not "
-                  "belong to this vocab",
-                  rank, b);
-      const std::string merged = a + (b.size() >= prefix_len ? b.substr(prefix_len) : b);
-      auto im = tables->vocab.find(merged);
-      SWIFT_CHECK(im != tables->vocab.end(),
-                  "[tokenizer] merge #{} makes \"{}\", which is not in the vocab", rank, merged);
-      tables->merges[pair_key(ia->second, ib->second)] = {rank, im->second};
       ++rank;
     }
   }
-  return std::make_unique<Bpe>(std::move(tables), std::move(o));
+  return std::make_unique<Bpe>(build_tables(src, o), std::move(o));
+}
+
+std::unique_ptr<Bpe> Bpe::from_source(const json& model, const BpeSource& src) {
+  BpeOptions o = options_from_json(model);
+  return std::make_unique<Bpe>(build_tables(src, o), std::move(o));
 }
 
 Bpe::Bpe(std::shared_ptr<const BpeTables> tables, BpeOptions opts)
     : tables_(std::move(tables)), opts_(std::move(opts)) {
   if (!opts_.unk_token.empty()) unk_id_ = token_to_id(opts_.unk_token);
   for (int b = 0; b < 256; ++b) byte_ids_[b] = token_to_id(fmt::format("<0x{:02X}>", b));
-  for (const auto& [tok, id] : tables_->vocab) {
-    if (tok.empty() || cp_len_at(tok, 0) != tok.size()) continue;
+  cp_dense_.assign(kDenseCps, -1);
+  const auto& tokens = tables_->id_to_token;
+  for (std::size_t id = 0; id < tokens.size(); ++id) {
+    const std::string& tok = tokens[id];
+    if (!tables_->has_id[id] || tok.empty() || cp_len_at(tok, 0) != tok.size()) continue;
     std::size_t i = 0;
-    cp_ids_.emplace(next_cp(tok, i), id);
+    const char32_t cp = next_cp(tok, i);
+    if (cp < kDenseCps) {
+      cp_dense_[cp] = static_cast<std::int32_t>(id);
+    } else {
+      cp_ids_.emplace(cp, static_cast<std::int32_t>(id));
+    }
   }
 }
 
+std::int32_t Bpe::cp_id(char32_t cp) const {
+  if (cp < kDenseCps) return cp_dense_[cp];
+  auto it = cp_ids_.find(cp);
+  return it == cp_ids_.end() ? -1 : it->second;
+}
+
 std::int32_t Bpe::token_to_id(std::string_view token) const {
-  auto it = tables_->vocab.find(std::string(token));
-  return it == tables_->vocab.end() ? -1 : it->second;
+  return tables_->find(token);
 }
 
 const std::string* Bpe::id_to_token(std::int32_t id) const {
@@ -134,14 +275,45 @@ const std::string* Bpe::id_to_token(std::int32_t id) const {
   return &tables_->id_to_token[id];
 }
 
-void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
-  struct Symbol {
-    std::int32_t id;
-    std::int32_t prev, next;
-    bool alive;
-  };
+namespace {
+
+struct Symbol {
+  std::int32_t id;
+  std::int32_t prev, next;
+  bool alive;
+};
+
+// A queued merge of the symbol at `pos` with its right neighbour.
+struct Cand {
+  std::int32_t rank, pos, new_id;
+};
+
+// Min-heap order: lowest rank first, then leftmost (HF's Merge ordering). (rank, pos) identifies
+// an entry: one rank belongs to one pair, so equal keys are equal entries.
+struct CandAfter {
+  bool operator()(const Cand& a, const Cand& b) const {
+    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
+  }
+};
+
+// Per-thread scratch space, so merging a word allocates nothing once warm.
+struct Scratch {
   std::vector<Symbol> sym;
-  sym.reserve(w.size());
+  std::vector<Cand> heap;
+  std::string s;
+};
+
+Scratch& scratch() {
+  thread_local Scratch st;
+  return st;
+}
+
+}  // namespace
+
+void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
+  Scratch& st = scratch();
+  std::vector<Symbol>& sym = st.sym;
+  sym.clear();
   auto add = [&sym](std::int32_t id) {
     const auto n = static_cast<std::int32_t>(sym.size());
     sym.push_back({id, n - 1, -1, true});
@@ -150,26 +322,34 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
   // A pending unknown run, flushed before the next known character (HF keeps it pending across
   // byte-fallback characters, which we reproduce).
   bool pending_unk = false;
-  std::string s;
+  std::string& s = st.s;
+  const bool affixes =
+      !opts_.continuing_subword_prefix.empty() || !opts_.end_of_word_suffix.empty();
   for (std::size_t i = 0; i < w.size();) {
     const std::size_t a = i;
-    i += cp_len_at(w, i);
-    const bool plain = (a == 0 || opts_.continuing_subword_prefix.empty()) &&
-                       (i != w.size() || opts_.end_of_word_suffix.empty());
     std::int32_t id = -1;
-    if (plain) {
-      std::size_t q = a;
-      const char32_t cp = next_cp(w, q);
-      auto it = cp_ids_.find(cp);
+    std::string_view piece;
+    const auto b0 = static_cast<unsigned char>(w[i]);
+    const bool plain =
+        !affixes || ((a == 0 || opts_.continuing_subword_prefix.empty()) &&
+                     (a + cp_len_at(w, a) != w.size() || opts_.end_of_word_suffix.empty()));
+    if (b0 < 0x80 && plain) {
+      i += 1;
+      id = cp_dense_[b0];
+      piece = w.substr(a, 1);
+    } else if (plain) {
+      const char32_t cp = next_cp(w, i);
       // A valid code point is found in the table; an invalid byte (U+FFFD) is looked up as is.
-      if (it != cp_ids_.end() && !(cp == 0xFFFD && i - a != 3)) id = it->second;
-      s.assign(w.substr(a, i - a));
+      if (!(cp == 0xFFFD && i - a != 3)) id = cp_id(cp);
+      piece = w.substr(a, i - a);
     } else {
+      i += cp_len_at(w, i);
       s.assign(w.substr(a, i - a));
       if (a > 0 && !opts_.continuing_subword_prefix.empty())
         s.insert(0, opts_.continuing_subword_prefix);
       if (i == w.size() && !opts_.end_of_word_suffix.empty()) s += opts_.end_of_word_suffix;
       id = token_to_id(s);
+      piece = s;
     }
     if (id >= 0) {
       if (pending_unk) add(unk_id_), pending_unk = false;
@@ -178,9 +358,9 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
     }
     if (opts_.byte_fallback) {
       bool all = true;
-      for (unsigned char b : s) all &= byte_ids_[b] >= 0;
+      for (unsigned char b : piece) all &= byte_ids_[b] >= 0;
       if (all) {
-        for (unsigned char b : s) add(byte_ids_[b]);
+        for (unsigned char b : piece) add(byte_ids_[b]);
         continue;
       }
     }
@@ -191,41 +371,42 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
   }
   if (pending_unk) add(unk_id_);
 
-  struct Cand {
-    std::int32_t rank, pos, new_id;
-    bool operator<(const Cand& o) const {  // max-heap: lowest rank, then leftmost, on top
-      return rank != o.rank ? rank > o.rank : pos > o.pos;
-    }
-  };
-  const auto& merges = tables_->merges;
-  std::vector<Cand> heap_storage;
-  heap_storage.reserve(sym.size());
-  std::priority_queue<Cand> queue(std::less<Cand>(), std::move(heap_storage));
+  // HF's merge loop (word.rs merge_all): pop the best candidate, skip it when its left symbol is
+  // gone or its pair no longer makes the same token, merge, and queue the two new pairs.
+  const PairMap& merges = tables_->merges;
+  std::vector<Cand>& heap = st.heap;
+  heap.clear();
+  const CandAfter after;
   for (std::size_t k = 0; k + 1 < sym.size(); ++k) {
-    auto it = merges.find(pair_key(sym[k].id, sym[k + 1].id));
-    if (it != merges.end())
-      queue.push({it->second.first, static_cast<std::int32_t>(k), it->second.second});
+    if (const PairMap::Entry* e = merges.find(pair_key(sym[k].id, sym[k + 1].id)))
+      heap.push_back({e->rank, static_cast<std::int32_t>(k), e->id});
   }
-  while (!queue.empty()) {
-    const Cand top = queue.top();
-    queue.pop();
+  std::make_heap(heap.begin(), heap.end(), after);
+  auto push = [&heap, &after](Cand c) {
+    heap.push_back(c);
+    std::push_heap(heap.begin(), heap.end(), after);
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    const Cand top = heap.back();
+    heap.pop_back();
     Symbol& cur = sym[top.pos];
     if (!cur.alive || cur.next < 0) continue;
     const std::int32_t right_pos = cur.next;
     const Symbol right = sym[right_pos];
-    auto it = merges.find(pair_key(cur.id, right.id));
-    if (it == merges.end() || it->second.second != top.new_id) continue;  // stale entry
+    const PairMap::Entry* e = merges.find(pair_key(cur.id, right.id));
+    if (!e || e->id != top.new_id) continue;  // stale entry
     cur.id = top.new_id;
     cur.next = right.next;
     sym[right_pos].alive = false;
     if (right.next >= 0) sym[right.next].prev = top.pos;
     if (cur.prev >= 0) {
-      auto ip = merges.find(pair_key(sym[cur.prev].id, cur.id));
-      if (ip != merges.end()) queue.push({ip->second.first, cur.prev, ip->second.second});
+      if (const PairMap::Entry* ep = merges.find(pair_key(sym[cur.prev].id, cur.id)))
+        push({ep->rank, cur.prev, ep->id});
     }
     if (cur.next >= 0) {
-      auto in = merges.find(pair_key(cur.id, sym[cur.next].id));
-      if (in != merges.end()) queue.push({in->second.first, top.pos, in->second.second});
+      if (const PairMap::Entry* en = merges.find(pair_key(cur.id, sym[cur.next].id)))
+        push({en->rank, top.pos, en->id});
     }
   }
   for (const auto& x : sym)
@@ -242,22 +423,42 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
     }
   }
   if (piece.size() > kMaxCachedBytes) return merge_word(piece, out);
-  const std::string key(piece);
-  Shard& shard = cache_[std::hash<std::string>()(key) % kShards];
+  const std::uint64_t hash = hash_bytes(piece) | 1;
+  Shard& shard = cache_[hash % kShards];
+  const std::size_t at = (hash >> 8) % kShardSlots;
   {
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
+    if (!shard.slots.empty()) {
+      const CacheSlot& c = shard.slots[at];
+      if (c.hash == hash && c.key_len == piece.size() &&
+          piece.compare(0, piece.size(), shard.keys.data() + c.key_at, c.key_len) == 0) {
+        const auto first = shard.ids.begin() + c.ids_at;
+        out.insert(out.end(), first, first + c.n_ids);
+        return;
+      }
     }
   }
-  std::vector<std::int32_t> ids;
-  merge_word(piece, ids);
-  out.insert(out.end(), ids.begin(), ids.end());
+  const std::size_t start = out.size();
+  merge_word(piece, out);
+  const std::size_t n = out.size() - start;
+  if (n > kIdArenaSize) return;
   std::lock_guard<std::mutex> lock(shard.mu);
-  if (shard.map.size() >= kShardCapacity) shard.map.clear();
-  shard.map.emplace(key, std::move(ids));
+  if (shard.slots.empty()) {
+    shard.slots.resize(kShardSlots);
+    shard.keys.reserve(kKeyArenaBytes);
+    shard.ids.reserve(kIdArenaSize);
+  }
+  if (shard.keys.size() + piece.size() > kKeyArenaBytes || shard.ids.size() + n > kIdArenaSize) {
+    std::fill(shard.slots.begin(), shard.slots.end(), CacheSlot{});
+    shard.keys.clear();
+    shard.ids.clear();
+  }
+  shard.slots[at] =
+      CacheSlot{hash, static_cast<std::uint32_t>(shard.keys.size()),
+                static_cast<std::uint32_t>(shard.ids.size()),
+                static_cast<std::uint16_t>(piece.size()), static_cast<std::uint16_t>(n)};
+  shard.keys.append(piece);
+  shard.ids.insert(shard.ids.end(), out.begin() + static_cast<std::ptrdiff_t>(start), out.end());
 }
 
 }  // namespace swift::tok

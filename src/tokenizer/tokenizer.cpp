@@ -3,8 +3,14 @@
 // as HF tokenizers' TokenizerImpl does.
 #include "tokenizer/tokenizer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -17,6 +23,7 @@
 #include "tokenizer/config.h"
 #include "tokenizer/json_util.h"
 #include "tokenizer/models.h"
+#include "tokenizer/tokenizer_json.h"
 #include "tokenizer/unicode.h"
 
 namespace swift::tok {
@@ -97,17 +104,49 @@ void load_added_tokens(const json& root, Pipeline& p) {
   }
 }
 
+// A file's bytes, mapped read-only (or read into memory where mapping fails): no copy of a
+// 10-30 MB tokenizer.json, and views into it stay valid while this lives.
+class FileText {
+ public:
+  FileText(const std::string& path, std::uint64_t size) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    SWIFT_CHECK(fd >= 0, "[tokenizer] cannot open {}: {}", path, std::strerror(errno));
+    if (size > 0) {
+      void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (p != MAP_FAILED) map_ = p, size_ = size;
+    }
+    ::close(fd);
+    if (!map_) copy_ = fs::read_file(path);
+  }
+  ~FileText() {
+    if (map_) ::munmap(map_, size_);
+  }
+  FileText(const FileText&) = delete;
+  FileText& operator=(const FileText&) = delete;
+  std::string_view view() const {
+    return map_ ? std::string_view(static_cast<const char*>(map_), size_) : copy_;
+  }
+
+ private:
+  void* map_ = nullptr;
+  std::size_t size_ = 0;
+  std::string copy_;
+};
+
 class JsonTokenizer : public Tokenizer {
  public:
-  JsonTokenizer(const json& root, ConfigDetails details) : details_(std::move(details)) {
+  // `bpe_source` (may be null): model.vocab and model.merges read apart from `root` (which then
+  // lacks them; see split_tokenizer_json).
+  JsonTokenizer(const json& root, const BpeSource* bpe_source, ConfigDetails details)
+      : details_(std::move(details)) {
     SWIFT_CHECK(root.is_object(), "[tokenizer] tokenizer.json must hold a JSON object");
     const json& model = json_util::field(root, "model", "tokenizer.json");
     std::string type = json_util::get_string(model, "type", "model");
-    if (type.empty() && model.contains("merges")) type = "BPE";
+    if (type.empty() && (bpe_source || model.contains("merges"))) type = "BPE";
     std::shared_ptr<const BpeTables> tables;
     is_bpe_ = type == "BPE";
     if (type == "BPE") {
-      auto bpe = Bpe::from_json(model);
+      auto bpe = bpe_source ? Bpe::from_source(model, *bpe_source) : Bpe::from_json(model);
       tables = bpe->tables();
       raw_.model = std::move(bpe);
     } else if (type == "Unigram") {
@@ -290,10 +329,22 @@ std::shared_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   const auto size = fs::file_size(path);
   SWIFT_CHECK(size <= kMaxTokenizerJsonBytes, "[tokenizer] {} is {} bytes (max {})", path, size,
               kMaxTokenizerJsonBytes);
-  json root = json::parse(fs::read_file(path), nullptr, false);
+  const FileText file(path, size);
+  const std::string_view text = file.view();
+  // Fast path: vocab and merges scanned in place (most of the file). Anything it does not take,
+  // and any error, goes through the full DOM parse below, which reports it as it always did.
+  if (auto split = split_tokenizer_json(text)) {
+    ConfigDetails details = load_tokenizer_config(dir);
+    try {
+      return std::make_shared<JsonTokenizer>(split->root, &split->bpe, std::move(details));
+    } catch (const swift::Error&) {
+    } catch (const json::exception&) {
+    }
+  }
+  json root = json::parse(text.begin(), text.end(), nullptr, false);
   SWIFT_CHECK(!root.is_discarded(), "[tokenizer] {} is not valid JSON; re-download it", path);
   try {
-    return std::make_shared<JsonTokenizer>(root, load_tokenizer_config(dir));
+    return std::make_shared<JsonTokenizer>(root, nullptr, load_tokenizer_config(dir));
   } catch (const json::exception& e) {
     SWIFT_FAIL("[tokenizer] {} has an unexpected structure ({}); check the file", path, e.what());
   }

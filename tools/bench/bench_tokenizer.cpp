@@ -1,6 +1,7 @@
-// `swift-bench tokenizer [TOKDIR] [--threads N] [--mb M]`: encoding throughput (MB/s of UTF-8
-// input) single-threaded and with encode_batch over N threads, on the tokenizer corpus
-// (tests/data/tokenizers/tokenizer_corpus.jsonl) repeated to about M MB.
+// `swift-bench tokenizer [TOKDIR] [--threads N] [--mb M]`: load time (wall and CPU), encoding
+// throughput (MB/s of UTF-8 input) single-threaded and with encode_batch over N threads, on the
+// tokenizer corpus (tests/data/tokenizers/tokenizer_corpus.jsonl) repeated to about M MB with a
+// warm word cache, and on ~1 MB of unique words (cold cache: every word goes through BPE).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -74,9 +75,11 @@ int run(int argc, char** argv) {
     }
   }
   auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t l0 = std::clock();
   auto tok = swift::tok::Tokenizer::from_dir(dir);
-  std::cout << fmt::format("tokenizer {} loaded in {:.2f} s ({} tokens)\n", dir, seconds_since(t0),
-                           tok->vocab_size());
+  std::cout << fmt::format(
+      "tokenizer {} loaded in {:.3f} s ({:.3f} CPU-s; {} tokens)\n", dir, seconds_since(t0),
+      static_cast<double>(std::clock() - l0) / CLOCKS_PER_SEC, tok->vocab_size());
   // Warm the word cache the way a long run would.
   (void)tok->encode_batch(std::vector<std::string>(texts.begin(), texts.begin() + base.size()));
 
@@ -98,7 +101,9 @@ int run(int argc, char** argv) {
                            bytes / 1e6 / single_cpu);
   std::cout << fmt::format("encode {} threads: {:8.2f} MB/s  {:10.0f} tokens/s\n", threads,
                            bytes / 1e6 / multi, n_tokens / multi);
-  // Uncached: long unique words defeat the word cache (worst case for the BPE merge loop).
+  // Uncached: unique words defeat the word cache. "w<number>x" words, one 1 MB text (mostly the
+  // pre-tokenizer: most tokenizers split digits), then random letter words in 1 kB texts (every
+  // word goes through the BPE merge loop: its worst case).
   std::string unique;
   for (int k = 0; unique.size() < 1000000; ++k) unique += "w" + std::to_string(k * 7919) + "x ";
   t0 = std::chrono::steady_clock::now();
@@ -106,6 +111,25 @@ int run(int argc, char** argv) {
   const double us = seconds_since(t0);
   std::cout << fmt::format("encode unique words (1 thread, cold cache): {:.2f} MB/s\n",
                            unique.size() / 1e6 / us);
+  std::vector<std::string> words_texts(1);
+  std::size_t words_bytes = 0;
+  std::uint64_t rng = 88172645463325252ull;
+  while (words_bytes < 1000000) {
+    std::string& t = words_texts.back();
+    t += ' ';
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    const int len = 4 + static_cast<int>(rng % 9);
+    for (int c = 0; c < len; ++c) t += static_cast<char>('a' + (rng >> (5 * c + 8)) % 26);
+    words_bytes += static_cast<std::size_t>(len) + 1;
+    if (t.size() >= 1000) words_texts.emplace_back();
+  }
+  t0 = std::chrono::steady_clock::now();
+  std::size_t words_tokens = 0;
+  for (const auto& t : words_texts) words_tokens += tok->encode(t, false).size();
+  const double ws = seconds_since(t0);
+  std::cout << fmt::format(
+      "encode unique letter words (1 thread, cold cache): {:.2f} MB/s  {:.0f} tokens/s\n",
+      words_bytes / 1e6 / ws, words_tokens / ws);
   t0 = std::chrono::steady_clock::now();
   std::size_t dbytes = 0;
   for (std::size_t k = 0; k < batch.size() && k < 20000; ++k)

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
 #include "core/error.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_json.h"
 #include "tokenizer/unicode.h"
 
 namespace {
@@ -327,6 +329,87 @@ TEST_F(TokenizerFiles, PrecompiledCharsmapIsBoundsChecked) {
   json j = base();
   j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "QAAAAA=="}};
   expect_error(j, "does not fit");
+}
+
+// The fast tokenizer.json reader must accept only what nlohmann accepts, with the same content:
+// mutate valid files byte by byte and compare the two readings of every mutant.
+TEST_F(TokenizerFiles, FastReaderAgreesWithJsonParser) {
+  json j = base();
+  j["model"]["vocab"]["q\"\\/\b\f\n\r\t\u00e9\U0001F600"] = 300;
+  j["model"]["vocab"]["\xF0\x9F\x98\x80 a"] = 301;
+  j["model"]["merges"].push_back(json::array({"a", "b c"}));
+  // Hand-written escapes, a repeated vocab key (the later wins) and a repeated top-level key.
+  const std::string extra =
+      "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\\u0062\": 1, \"\\ud83d\\ude00\": "
+      "2, "
+      "\"a\": 3, \"\\/x\": -0}, \"merges\": [\"a bb\", [\"\\ud83d\\ude00\", \"/x\"]]}";
+  const std::vector<std::string> seeds = {j.dump(), j.dump(2),
+                                          "{\"version\": \"1.0\", \"version\": 2, " + extra + "}",
+                                          "\t{ " + extra + " , \"decoder\" : null }\n"};
+  // What nlohmann reads, in the splitter's terms: vocab with the later duplicate winning.
+  auto compare = [](const std::string& text, const swift::tok::SplitTokenizerJson& fast) {
+    json full = json::parse(text, nullptr, false);
+    ASSERT_FALSE(full.is_discarded()) << text;
+    json& model = full["model"];
+    std::map<std::string, std::int64_t> vocab, fast_vocab;
+    for (auto& [k, v] : model["vocab"].items()) {
+      ASSERT_TRUE(v.is_number_integer()) << text;
+      vocab[k] = v.get<std::int64_t>();
+    }
+    for (const auto& [k, v] : fast.bpe.vocab) fast_vocab[std::string(k)] = v;
+    EXPECT_EQ(vocab, fast_vocab) << text;
+    std::vector<std::pair<std::string, std::string>> merges, fast_merges;
+    if (model.contains("merges")) {
+      for (const auto& m : model["merges"]) {
+        if (m.is_string()) {
+          const std::string s = m.get<std::string>();
+          merges.emplace_back(s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1));
+        } else {
+          merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+        }
+      }
+    }
+    for (const auto& [a, b] : fast.bpe.merges) fast_merges.emplace_back(a, b);
+    EXPECT_EQ(merges, fast_merges) << text;
+    model.erase("vocab");
+    model.erase("merges");
+    EXPECT_EQ(full, fast.root) << text;
+  };
+  const std::string alphabet =
+      "{}[]\",:\\/ ubnt0123456789-.eEaAfF\x80\xbf\xc3\xa9\xed\xa0\xf0\x01\x7f";
+  std::mt19937 rng(99);
+  int accepted = 0, total = 0;
+  for (const auto& seed : seeds) {
+    auto fast = swift::tok::split_tokenizer_json(seed);
+    ASSERT_TRUE(fast) << seed;
+    compare(seed, *fast);
+    for (int round = 0; round < 3000; ++round) {
+      std::string text = seed;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits; ++e) {
+        const std::size_t at = rng() % text.size();
+        const char c = alphabet[rng() % alphabet.size()];
+        switch (rng() % 3) {
+          case 0:
+            text[at] = c;
+            break;
+          case 1:
+            text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+            break;
+          default:
+            text.erase(at, 1);
+            break;
+        }
+      }
+      ++total;
+      auto split = swift::tok::split_tokenizer_json(text);
+      if (!split) continue;
+      ++accepted;
+      compare(text, *split);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(accepted, total / 10);  // the mutants exercise the accepting paths too
 }
 
 // The example of "U+FFFD substitution of maximal subparts" in the Unicode Standard (ch. 3.9),
