@@ -1,0 +1,286 @@
+// Hugging Face folder writing shared by merge and the random default model (see hf_writer.h).
+#include "export/hf_writer.h"
+
+#include <torch/torch.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <map>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/strings.h"
+#include "io/torch_io.h"
+#include "model/causal_lm.h"
+
+namespace swift::exporter {
+namespace stdfs = std::filesystem;
+
+std::uint64_t parse_file_size(const std::string& text) {
+  const std::string s = str::trim(text);
+  std::size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  SWIFT_CHECK(digits > 0 && digits <= 15,
+              "[export] max_shard_size '{}' is not a size; use e.g. 5GB, 500MB, 2GiB or a byte "
+              "count",
+              text);
+  const std::uint64_t n = std::stoull(s.substr(0, digits));
+  const std::string unit = s.substr(digits);
+  const std::string up = str::lower(unit);
+  // Decimal units as transformers' convert_file_size_to_int; a lowercase trailing 'b' means bits.
+  static const std::map<std::string, std::uint64_t> kUnits = {{"", 1},
+                                                              {"b", 1},
+                                                              {"kib", 1ull << 10},
+                                                              {"mib", 1ull << 20},
+                                                              {"gib", 1ull << 30},
+                                                              {"kb", 1000ull},
+                                                              {"mb", 1000000ull},
+                                                              {"gb", 1000000000ull}};
+  auto it = kUnits.find(up);
+  SWIFT_CHECK(it != kUnits.end(),
+              "[export] max_shard_size '{}' has an unknown unit '{}'; use B, KB, MB, GB, KiB, MiB "
+              "or GiB",
+              text, unit);
+  std::uint64_t bytes = n * it->second;
+  const bool bits = unit.size() == 2 && unit[1] == 'b' && up != "b";
+  if (bits) bytes /= 8;
+  SWIFT_CHECK(bytes > 0, "[export] max_shard_size '{}' must be positive", text);
+  return bytes;
+}
+
+std::vector<std::string> write_weights(
+    const std::string& dir,
+    const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+    std::uint64_t max_shard_bytes) {
+  // Group into shards in order; a tensor above the limit gets a shard of its own.
+  std::vector<std::vector<std::size_t>> shards;
+  std::uint64_t current = 0, total = 0, total_params = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const auto bytes = static_cast<std::uint64_t>(tensors[i].second.nbytes());
+    total += bytes;
+    total_params += static_cast<std::uint64_t>(tensors[i].second.numel());
+    if (shards.empty() || (current > 0 && current + bytes > max_shard_bytes)) {
+      shards.emplace_back();
+      current = 0;
+    }
+    shards.back().push_back(i);
+    current += bytes;
+  }
+  const std::map<std::string, std::string> meta = {{"format", "pt"}};
+  auto subset = [&](const std::vector<std::size_t>& idx) {
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    for (auto i : idx) out.push_back(tensors[i]);
+    return out;
+  };
+  if (shards.size() <= 1) {
+    io::save_tensors(
+        fs::join(dir, "model.safetensors"),
+        shards.empty() ? std::vector<std::pair<std::string, at::Tensor>>{} : subset(shards[0]),
+        meta);
+    return {"model.safetensors"};
+  }
+  std::vector<std::string> files;
+  nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    const std::string name =
+        fmt::format("model-{:05d}-of-{:05d}.safetensors", s + 1, shards.size());
+    io::save_tensors(fs::join(dir, name), subset(shards[s]), meta);
+    for (auto i : shards[s]) weight_map[tensors[i].first] = name;
+    files.push_back(name);
+  }
+  nlohmann::ordered_json index;
+  index["metadata"] = {{"total_parameters", total_params}, {"total_size", total}};
+  index["weight_map"] = weight_map;
+  fs::write_file_atomic(fs::join(dir, "model.safetensors.index.json"), index.dump(2) + "\n");
+  files.push_back("model.safetensors.index.json");
+  return files;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors(
+    const model::CausalLM& model, const std::set<std::string>* base_names) {
+  const auto& spec = model.spec();
+  const auto& params = model.parameters();
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& ps : model.expected_parameters()) {
+    const at::Tensor& t = params.at(ps.name);
+    if (base_names && base_names->count(ps.name)) {
+      out.emplace_back(ps.name, t);
+      continue;
+    }
+    // Per-expert linears, as the original checkpoints of these MoE families store them
+    // (transformers fuses them on load and splits them again on save).
+    const bool gate_up = str::ends_with(ps.name, "mlp.experts.gate_up_proj");
+    const bool down = str::ends_with(ps.name, "mlp.experts.down_proj");
+    if ((gate_up || down) && spec.expert_layout == model::ExpertLayout::kGateUpRows &&
+        t.dim() == 3) {
+      const std::string base =
+          ps.name.substr(0, ps.name.rfind("mlp.experts.")) + spec.ckpt_moe_module + ".experts.";
+      const std::int64_t inter = gate_up ? t.size(1) / 2 : 0;
+      for (std::int64_t e = 0; e < t.size(0); ++e) {
+        const std::string pe = base + std::to_string(e) + ".";
+        if (gate_up) {
+          out.emplace_back(pe + spec.ckpt_gate + ".weight", t[e].narrow(0, 0, inter));    // [I, H]
+          out.emplace_back(pe + spec.ckpt_up + ".weight", t[e].narrow(0, inter, inter));  // [I, H]
+        } else {
+          out.emplace_back(pe + spec.ckpt_down + ".weight", t[e]);  // [H, I]
+        }
+      }
+      continue;
+    }
+    auto pos = ps.name.find(".mlp.");
+    if (spec.ckpt_moe_module != "mlp" && pos != std::string::npos) {
+      std::string renamed =
+          ps.name.substr(0, pos) + "." + spec.ckpt_moe_module + "." + ps.name.substr(pos + 5);
+      if (!base_names || base_names->count(renamed)) {
+        out.emplace_back(renamed, t);
+        continue;
+      }
+    }
+    out.emplace_back(ps.name, t);
+  }
+  return out;
+}
+
+at::ScalarType parse_torch_dtype(const std::string& name) {
+  std::string s = str::lower(name);
+  if (str::starts_with(s, "torch.")) s = s.substr(6);
+  if (s == "float32" || s == "fp32" || s == "float") return torch::kFloat32;
+  if (s == "bfloat16" || s == "bf16") return torch::kBFloat16;
+  if (s == "float16" || s == "fp16" || s == "half") return torch::kFloat16;
+  SWIFT_FAIL("[export] unknown torch_dtype '{}'; use float32, bfloat16 or float16", name);
+}
+
+std::string torch_dtype_name(at::ScalarType t) {
+  if (t == torch::kBFloat16) return "bfloat16";
+  if (t == torch::kFloat16) return "float16";
+  if (t == torch::kFloat32) return "float32";
+  SWIFT_FAIL("[export] dtype {} is not a model weight dtype", c10::toString(t));
+}
+
+const std::vector<std::string>& tokenizer_files() {
+  static const std::vector<std::string> files = {"tokenizer.json",
+                                                 "tokenizer_config.json",
+                                                 "special_tokens_map.json",
+                                                 "added_tokens.json",
+                                                 "vocab.json",
+                                                 "merges.txt",
+                                                 "vocab.txt",
+                                                 "tokenizer.model",
+                                                 "spiece.model",
+                                                 "chat_template.jinja",
+                                                 "chat_template.json"};
+  return files;
+}
+
+bool copy_if_exists(const std::string& from_dir,
+                    const std::string& to_dir,
+                    const std::string& name) {
+  const std::string src = fs::join(from_dir, name);
+  if (!fs::is_file(src)) return false;
+  fs::write_file_atomic(fs::join(to_dir, name), fs::read_file(src));
+  return true;
+}
+
+int copy_tokenizer_files(const std::string& from, const std::string& to) {
+  int n = 0;
+  for (const auto& f : tokenizer_files()) n += copy_if_exists(from, to, f) ? 1 : 0;
+  return n;
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  fs::write_file_atomic(path, j.dump(2) + "\n");
+}
+
+void write_json(const std::string& path, const nlohmann::ordered_json& j) {
+  fs::write_file_atomic(path, j.dump(2) + "\n");
+}
+
+namespace {
+
+std::string sibling(const std::string& final_dir, const char* tag) {
+  static std::atomic<int> counter{0};
+  stdfs::path p = stdfs::absolute(final_dir).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  return (p.parent_path() / ("." + p.filename().string() + "." + tag + "-" +
+                             std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+      .string();
+}
+
+std::string normal_dir(const std::string& dir) {
+  stdfs::path p = stdfs::weakly_canonical(stdfs::absolute(dir));
+  std::string s = p.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+StagedDir::StagedDir(const std::string& final_dir, bool replace)
+    : final_(normal_dir(final_dir)), replace_(replace) {
+  SWIFT_CHECK(!final_.empty() && final_ != "/", "[export] refusing to write to '{}'", final_dir);
+  const stdfs::path parent = stdfs::path(final_).parent_path();
+  std::error_code ec;
+  stdfs::create_directories(parent, ec);
+  SWIFT_CHECK(!ec, "[export] cannot create {}: {}; check the path and permissions", parent.string(),
+              ec.message());
+  tmp_ = sibling(final_, "tmp");
+  stdfs::create_directory(tmp_, ec);
+  SWIFT_CHECK(!ec, "[export] cannot create {}: {}; check the path and permissions", tmp_,
+              ec.message());
+}
+
+StagedDir::~StagedDir() {
+  if (committed_) return;
+  std::error_code ec;
+  stdfs::remove_all(tmp_, ec);  // best effort: nothing is left that a later run would trust
+}
+
+void StagedDir::commit() {
+  SWIFT_ASSERT(!committed_);  // a staged folder is moved into place once
+  fs::fsync_dir(tmp_);
+  std::error_code ec;
+  std::string old;
+  if (stdfs::exists(final_)) {
+    SWIFT_CHECK(replace_, "[export] {} appeared while writing; pass --exist_ok true to replace it",
+                final_);
+    old = sibling(final_, "old");
+    stdfs::rename(final_, old, ec);
+    SWIFT_CHECK(!ec, "[export] cannot move the existing {} aside: {}", final_, ec.message());
+  }
+  stdfs::rename(tmp_, final_, ec);
+  if (ec) {
+    if (!old.empty()) stdfs::rename(old, final_);  // put the previous folder back
+    SWIFT_FAIL("[export] cannot rename {} to {}: {}", tmp_, final_, ec.message());
+  }
+  committed_ = true;
+  fs::fsync_dir(stdfs::path(final_).parent_path().string());
+  if (!old.empty()) stdfs::remove_all(old, ec);
+}
+
+void check_output_dir(const std::string& output_dir,
+                      bool exist_ok,
+                      const std::vector<std::string>& sources) {
+  const std::string out = normal_dir(output_dir);
+  for (const auto& src : sources) {
+    if (src.empty()) continue;
+    const std::string s = normal_dir(src);
+    const bool same_or_parent = s == out || str::starts_with(s, out + "/");
+    SWIFT_CHECK(!same_or_parent,
+                "[export] output_dir {} would replace the input folder {}; choose another "
+                "--output_dir",
+                output_dir, src);
+  }
+  if (stdfs::exists(out)) {
+    SWIFT_CHECK(exist_ok,
+                "[export] output_dir {} already exists; pass --exist_ok true to replace it or "
+                "choose another --output_dir",
+                output_dir);
+    SWIFT_CHECK(stdfs::is_directory(out), "[export] output_dir {} exists and is not a folder",
+                output_dir);
+  }
+}
+
+}  // namespace swift::exporter
