@@ -108,6 +108,91 @@ TEST(MergeLora, LlamaDoraMatchesAdapterAndPeft) {
   check_merge("llama", "dora", "golden_dora.safetensors");
 }
 
+// Every architecture fixture with an adapter (MoE expert targets included): the merged folder
+// holds exactly the base checkpoint's tensor names and gives base + adapter logits.
+TEST(MergeLora, EveryFixtureArchitecture) {
+  int merged = 0;
+  for (const auto& e : stdfs::directory_iterator(kHf)) {
+    const std::string base = e.path().string();
+    if (!swift::fs::is_file(base + "/adapter/adapter_config.json")) continue;
+    SCOPED_TRACE(base);
+    TempDir tmp;
+    ASSERT_NO_THROW(merge_lora(base, base + "/adapter", tmp / "m"));
+    swift::io::SafetensorsModel a(base), b(tmp / "m");
+    EXPECT_EQ(a.names(), b.names());
+    auto ids = golden(base + "/golden.safetensors", "input_ids");
+    auto lm = swift::model::load_causal_lm(base);
+    auto hook = swift::tuners::LoraAdapter::load(base + "/adapter", *lm);
+    auto expected = logits_of(*lm, ids);
+    auto got = logits_of(*swift::model::load_causal_lm(tmp / "m"), ids);
+    const double tol = 1e-5 * std::max(1.0, expected.abs().max().item<double>());
+    EXPECT_LT(max_err(got, expected), tol);
+    ++merged;
+  }
+  EXPECT_GE(merged, 10);
+}
+
+// modules_to_save copies (lm_head of an untied model, embed_tokens of a tied one) replace the
+// base tensors in the merged folder.
+TEST(MergeLora, ModulesToSave) {
+  struct Case {
+    const char* arch;
+    const char* module;
+    const char* param;
+  };
+  for (const Case& c : {Case{"llama", "lm_head", "lm_head.weight"},
+                        Case{"qwen3", "embed_tokens", "model.embed_tokens.weight"}}) {
+    SCOPED_TRACE(c.arch);
+    TempDir tmp;
+    const std::string base = kHf + c.arch, ad = tmp / "ckpt";
+    stdfs::create_directories(ad);
+    auto cfg = nlohmann::json::parse(swift::fs::read_file(base + "/adapter/adapter_config.json"));
+    cfg["modules_to_save"] = {c.module};
+    swift::fs::write_file_atomic(ad + "/adapter_config.json", cfg.dump(2));
+    swift::io::SafetensorsFile st(base + "/adapter/adapter_model.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (const auto& t : st.tensors()) tensors.emplace_back(t.name, swift::io::to_tensor(st, t));
+    auto lm = swift::model::load_causal_lm(base);
+    auto copy = lm->parameters().at(c.param) * 1.5;
+    tensors.emplace_back(std::string("base_model.model.") + c.param, copy);
+    swift::io::save_tensors(ad + "/adapter_model.safetensors", tensors);
+
+    auto hook = swift::tuners::LoraAdapter::load(ad, *lm);
+    auto ids = golden(base + "/golden.safetensors", "input_ids");
+    auto expected = logits_of(*lm, ids);
+    auto r = merge_lora(base, ad, tmp / "m");
+    EXPECT_FALSE(r.untied);
+    auto merged = swift::model::load_causal_lm(tmp / "m");
+    EXPECT_TRUE(torch::equal(merged->parameters().at(c.param), copy));
+    const double tol = 1e-5 * std::max(1.0, expected.abs().max().item<double>());
+    EXPECT_LT(max_err(logits_of(*merged, ids), expected), tol);
+  }
+}
+
+// The output dtype follows config.json's torch_dtype; --torch_dtype overrides it.
+TEST(MergeLora, WritesTheConfigDtype) {
+  TempDir tmp;
+  const std::string base = tmp / "base";
+  stdfs::create_directories(base);
+  for (const char* f : {"model.safetensors", "generation_config.json"})
+    stdfs::copy_file(kHf + "qwen3/" + f, base + "/" + f);
+  auto cfg = nlohmann::json::parse(swift::fs::read_file(kHf + "qwen3/config.json"));
+  cfg["torch_dtype"] = "bfloat16";
+  swift::fs::write_file_atomic(base + "/config.json", cfg.dump(2));
+  auto r = merge_lora(base, kHf + "qwen3/adapter", tmp / "bf16");
+  EXPECT_EQ(r.dtype, "bfloat16");
+  swift::io::SafetensorsFile bf(tmp / "bf16/model.safetensors");
+  for (const auto& t : bf.tensors()) EXPECT_EQ(t.dtype, swift::io::DType::kBF16) << t.name;
+  auto out_cfg = nlohmann::json::parse(swift::fs::read_file(tmp / "bf16/config.json"));
+  EXPECT_EQ(out_cfg["torch_dtype"], "bfloat16");
+  MergeOptions o;
+  o.torch_dtype = "float16";
+  merge_lora(base, kHf + "qwen3/adapter", tmp / "fp16", o);
+  swift::io::SafetensorsFile h(tmp / "fp16/model.safetensors");
+  EXPECT_EQ(h.tensors().front().dtype, swift::io::DType::kF16);
+  EXPECT_NO_THROW(swift::model::load_causal_lm(tmp / "fp16"));
+}
+
 TEST(MergeLora, ShardsCoverEveryTensorAndReloadIdentically) {
   TempDir tmp;
   const std::string base = kHf + "qwen3", ad = base + "/adapter";
