@@ -126,6 +126,24 @@ TEST(CliExport, ExplicitModelAndOutputDir) {
   stdfs::remove_all(dir);
 }
 
+TEST(CliExport, TrainedDtypeFromArgsJson) {
+  const std::string dir = temp_dir("dtype");
+  const std::string ckpt = adapter_copy(dir, kHf + "qwen3/adapter", kHf + "qwen3");
+  std::ofstream(ckpt + "/args.json")
+      << R"({"model": ")" + kHf + R"(qwen3", "torch_dtype": "bfloat16"})";
+  Result r = run("merge-lora --adapters " + ckpt);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto cfg = nlohmann::json::parse(read(ckpt + "-merged/config.json"));
+  EXPECT_EQ(cfg["torch_dtype"], "bfloat16");
+  // The adapter's args.json is kept, as ms-swift copies it.
+  EXPECT_EQ(nlohmann::json::parse(read(ckpt + "-merged/args.json"))["torch_dtype"], "bfloat16");
+  Result f32 = run("export --merge_lora true --adapters " + ckpt + " --torch_dtype float32 " +
+                   "--output_dir " + dir + "/f32");
+  ASSERT_EQ(f32.code, 0) << f32.out;
+  EXPECT_EQ(nlohmann::json::parse(read(dir + "/f32/config.json"))["torch_dtype"], "float32");
+  stdfs::remove_all(dir);
+}
+
 TEST(CliExport, BadInputsFailWithOneLine) {
   const std::string dir = temp_dir("bad");
   Result missing = run("merge-lora --adapters " + dir + "/nope");

@@ -13,6 +13,7 @@
 #include "export/hf_writer.h"
 #include "export/merge.h"
 #include "hub/hub.h"
+#include "io/hf_config.h"
 
 namespace swift::cli {
 namespace {
@@ -99,7 +100,15 @@ int export_main(const std::string& command, const std::vector<std::string>& argv
   exporter::MergeOptions options;
   options.max_shard_size = v.merge.max_shard_size;
   options.exist_ok = e.exist_ok;
-  if (v.model.torch_dtype) options.torch_dtype = *v.model.torch_dtype;
+  if (v.model.torch_dtype) {
+    options.torch_dtype = *v.model.torch_dtype;
+  } else if (v.base.load_args && fs::is_file(fs::join(adapter_dir, "args.json"))) {
+    // load_args: the dtype the adapter was trained with, as ms-swift restores it.
+    auto trained = io::read_json_file(fs::join(adapter_dir, "args.json"), 64ull << 20);
+    if (trained.is_object() && trained.contains("torch_dtype") &&
+        trained["torch_dtype"].is_string())
+      options.torch_dtype = trained["torch_dtype"].get<std::string>();
+  }
   nlohmann::json saved = parsed->set.to_json();
   saved["model"] = base_dir;
   saved["adapters"] = nlohmann::json::array({std::filesystem::absolute(adapter_dir).string()});
