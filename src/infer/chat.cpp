@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "template/hf_chat.h"
 #include "template/swift_template.h"
 #include "template/template_meta.h"
@@ -43,11 +44,13 @@ ChatFormatter::ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
   SWIFT_CHECK(options_.backend == "swift" || options_.backend == "jinja",
               "[args] --template_backend must be swift or jinja, got '{}'", options_.backend);
   if (options_.backend == "jinja") {
-    SWIFT_CHECK(!tok_->config().chat_template.empty() ||
-                    !tok_->config().named_chat_templates.empty(),
-                "[infer] --template_backend jinja needs a chat_template in tokenizer_config.json "
-                "(or chat_template.jinja); use --template_backend swift");
+    SWIFT_CHECK(
+        !tok_->config().chat_template.empty() || !tok_->config().named_chat_templates.empty(),
+        "[infer] --template_backend jinja needs a chat_template in tokenizer_config.json "
+        "(or chat_template.jinja); use --template_backend swift");
   }
+  has_chat_template_ =
+      !tok_->config().chat_template.empty() || !tok_->config().named_chat_templates.empty();
   template_name_ = options_.template_name.empty()
                        ? tmpl::template_for_model(model_type, architectures)
                        : options_.template_name;
@@ -78,16 +81,41 @@ ChatFormatter::ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
 
 ChatFormatter::~ChatFormatter() = default;
 
+// Consecutive user (or assistant) turns have no place in a native template's query/response
+// rounds (ms-swift would merge them); the model's own chat template renders them as separate
+// turns, as transformers does.
+bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages) const {
+  if (options_.backend == "jinja") return true;
+  if (!has_chat_template_) return false;
+  for (std::size_t i = 1; i < messages.size(); ++i) {
+    const auto& a = messages[i - 1]["role"];
+    if (a != "tool" && a != "system" && a == messages[i]["role"]) {
+      if (!warned_jinja_) {
+        SWIFT_INFO(
+            "a conversation has consecutive '{}' turns: it is rendered with the model's "
+            "chat template (as transformers does) instead of merging them",
+            a.get<std::string>());
+        warned_jinja_ = true;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages) const {
   validate_messages(messages);
-  if (options_.backend == "jinja") {
+  if (use_jinja(messages)) {
     nlohmann::ordered_json msgs = messages;
-    if (options_.system &&
-        !(msgs.size() && msgs[0]["role"] == "system"))
-      msgs.insert(msgs.begin(), nlohmann::ordered_json{{"role", "system"},
-                                                       {"content", *options_.system}});
+    if (options_.system && !(msgs.size() && msgs[0]["role"] == "system"))
+      msgs.insert(msgs.begin(),
+                  nlohmann::ordered_json{{"role", "system"}, {"content", *options_.system}});
     nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
-    if (options_.enable_thinking) kwargs["enable_thinking"] = *options_.enable_thinking;
+    // Hybrid thinking templates answer without thinking unless asked, in both backends.
+    if (options_.enable_thinking)
+      kwargs["enable_thinking"] = *options_.enable_thinking;
+    else if (!swift_->meta().non_thinking_prefix.empty())
+      kwargs["enable_thinking"] = false;
     return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
   }
   tmpl::EncodeOptions opts;
@@ -99,11 +127,11 @@ std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages) c
 }
 
 std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages) const {
-  if (options_.backend == "jinja") {
+  validate_messages(messages);
+  if (use_jinja(messages)) {
     // transformers tokenizes the rendered chat without adding special tokens again.
     return tok_->encode_like_transformers(prompt_text(messages), false);
   }
-  validate_messages(messages);
   tmpl::EncodeOptions opts;
   opts.mode = tmpl::Mode::kInfer;
   opts.system = options_.system;
@@ -116,11 +144,10 @@ SamplingParams sampling_defaults(const nlohmann::json& gc, const GenerationOverr
   SamplingParams p;
   auto num = [&](const char* key, double fallback) {
     return gc.is_object() && gc.contains(key) && gc[key].is_number() ? gc[key].get<double>()
-                                                                       : fallback;
+                                                                     : fallback;
   };
-  const bool do_sample =
-      !(gc.is_object() && gc.contains("do_sample") && gc["do_sample"].is_boolean() &&
-        !gc["do_sample"].get<bool>());
+  const bool do_sample = !(gc.is_object() && gc.contains("do_sample") &&
+                           gc["do_sample"].is_boolean() && !gc["do_sample"].get<bool>());
   p.temperature = o.temperature ? *o.temperature : (do_sample ? num("temperature", 1.0) : 0.0);
   p.top_k = o.top_k ? *o.top_k : static_cast<std::int64_t>(num("top_k", 50));
   p.top_p = o.top_p ? *o.top_p : num("top_p", 1.0);

@@ -2,6 +2,8 @@
 // the tokenizer's Jinja chat template with --template_backend jinja), the stop token ids (EOS
 // of the tokenizer and generation_config.json, single-token template stop words) and the stop
 // strings; and the generation defaults ms-swift takes from generation_config.json.
+// Conversations a native template cannot hold as rounds (consecutive user turns) are rendered
+// with the model's chat template, as transformers renders them.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,8 +26,8 @@ class SwiftTemplate;
 namespace swift::infer {
 
 struct ChatOptions {
-  std::string template_name;        // "": the template registered for the model
-  std::string backend = "swift";    // swift | jinja
+  std::string template_name;          // "": the template registered for the model
+  std::string backend = "swift";      // swift | jinja
   std::optional<std::string> system;  // used when a conversation has no system message
   std::optional<bool> enable_thinking;
   std::optional<std::string> response_prefix;
@@ -52,7 +54,11 @@ class ChatFormatter {
   const ChatOptions& options() const { return options_; }
 
  private:
+  bool use_jinja(const nlohmann::ordered_json& messages) const;
+
   std::shared_ptr<const tok::Tokenizer> tok_;
+  bool has_chat_template_ = false;
+  mutable bool warned_jinja_ = false;
   ChatOptions options_;
   std::string template_name_;
   std::unique_ptr<tmpl::SwiftTemplate> swift_;

@@ -99,9 +99,9 @@ Engine::Engine(std::shared_ptr<model::CausalLM> model,
   SWIFT_CHECK(m.max_model_len > 0,
               "[infer] max_model_len is unknown: the config has no max_position_embeddings; pass "
               "--max_model_len");
-  m.cache = std::make_unique<nn::PagedKvCache>(
-      m.model->config().num_layers, m.model->cache_kv_heads(), m.model->cache_k_dim(),
-      m.model->cache_v_dim(), options.block_size);
+  m.cache = std::make_unique<nn::PagedKvCache>(m.model->config().num_layers,
+                                               m.model->cache_kv_heads(), m.model->cache_k_dim(),
+                                               m.model->cache_v_dim(), options.block_size);
   m.base_hook = m.model->adapter_hook();
   if (!m.model->parameters().empty()) m.device = m.model->parameters().begin()->second.device();
 }
@@ -145,8 +145,8 @@ std::uint64_t Engine::submit(GenerationRequest request, StreamCallback on_delta)
               plen, m.max_model_len);
   const auto vocab = m.model->config().vocab_size;
   for (auto id : request.prompt_ids)
-    SWIFT_CHECK(id >= 0 && id < vocab, "[infer] prompt token id {} is outside the vocabulary (0..{})",
-                id, vocab - 1);
+    SWIFT_CHECK(id >= 0 && id < vocab,
+                "[infer] prompt token id {} is outside the vocabulary (0..{})", id, vocab - 1);
   SWIFT_CHECK(request.n >= 1 && request.n <= 128, "[infer] n must be between 1 and 128, got {}",
               request.n);
   SWIFT_CHECK(request.adapter.empty() || m.adapters.count(request.adapter),
@@ -276,8 +276,7 @@ void Engine::Impl::handle_token(Sequence& s, Request& r, const SampledToken& t) 
       !r.req.ignore_eos && std::find(eos_ids.begin(), eos_ids.end(), t.id) != eos_ids.end();
   std::string delta = eos ? std::string() : s.stream->push(t.id);
   if (eos || s.stream->stopped()) {
-    if (s.stream->stopped() && r.req.include_stop_str_in_output)
-      delta += s.stream->matched_stop();
+    if (s.stream->stopped() && r.req.include_stop_str_in_output) delta += s.stream->matched_stop();
     finish_sequence(s, r, "stop", std::move(delta), t.id, sampled);
     return;
   }
@@ -340,7 +339,11 @@ bool Engine::step() {
   for (auto& w : work) groups[m.requests.at(w.seq->request).req.adapter].push_back(&w);
   auto saved_hook = m.model->adapter_hook();
   try {
-    for (auto& [adapter, items] : groups) {
+    for (auto& [adapter, all_items] : groups) {
+      std::vector<Work*> items;  // a callback of an earlier group may have cancelled some
+      for (Work* w : all_items)
+        if (!w->seq->done) items.push_back(w);
+      if (items.empty()) continue;
       m.model->set_adapter_hook(adapter.empty() ? m.base_hook : m.adapters.at(adapter));
       std::vector<std::int64_t> ids, pos;
       model::PackedBatch batch;
@@ -369,8 +372,8 @@ bool Engine::step() {
         if (s.done) continue;  // cancelled from a callback of this step
         Request& r = m.requests.at(s.request);
         std::vector<std::int32_t> prompt(s.tokens.begin(), s.tokens.begin() + s.prompt_len);
-        SampledToken t = s.sampler->sample(logits[static_cast<std::int64_t>(i)], prompt,
-                                           s.generated);
+        SampledToken t =
+            s.sampler->sample(logits[static_cast<std::int64_t>(i)], prompt, s.generated);
         m.handle_token(s, r, t);
       }
     }

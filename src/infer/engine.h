@@ -35,7 +35,7 @@ class AdapterHook;
 namespace swift::infer {
 
 struct EngineOptions {
-  std::int64_t max_num_seqs = 256;            // sequences in flight (<= 0: unlimited)
+  std::int64_t max_num_seqs = 256;             // sequences in flight (<= 0: unlimited)
   std::int64_t max_num_batched_tokens = 2048;  // tokens per forward step (prefill chunks)
   std::int64_t max_model_len = 0;              // prompt + generation; 0: the model's maximum
   std::int64_t block_size = 16;                // KV cache block size in tokens
@@ -45,15 +45,15 @@ struct EngineOptions {
 struct GenerationRequest {
   std::vector<std::int32_t> prompt_ids;
   SamplingParams sampling;
-  std::int64_t max_new_tokens = -1;           // < 0: up to max_model_len
-  std::vector<std::string> stop;              // stop strings, cut from the text
-  bool include_stop_str_in_output = false;    // keep the matched stop string (ms-swift infer)
-  std::vector<std::int32_t> stop_token_ids;   // EOS ids: finish, never shown
+  std::int64_t max_new_tokens = -1;          // < 0: up to max_model_len
+  std::vector<std::string> stop;             // stop strings, cut from the text
+  bool include_stop_str_in_output = false;   // keep the matched stop string (ms-swift infer)
+  std::vector<std::int32_t> stop_token_ids;  // EOS ids: finish, never shown
   bool ignore_eos = false;
-  int n = 1;                                  // choices; choice i samples with seed + i
+  int n = 1;  // choices; choice i samples with seed + i
   bool logprobs = false;
   bool skip_special_tokens = true;
-  std::string adapter;                        // "" = the base model (with its own hook, if any)
+  std::string adapter;  // "" = the base model (with its own hook, if any)
 };
 
 struct Choice {
@@ -75,8 +75,8 @@ struct GenerationResult {
 struct StreamDelta {
   std::uint64_t request = 0;
   int choice = 0;
-  std::string text;                      // text that became final (may be empty)
-  std::int32_t token = -1;               // the id just generated (-1: none)
+  std::string text;                       // text that became final (may be empty)
+  std::int32_t token = -1;                // the id just generated (-1: none)
   const SampledToken* sampled = nullptr;  // its logprobs when requested
   bool finished = false;
   std::string finish_reason;

@@ -61,8 +61,9 @@ class CausalLM {
   void set_adapter_hook(std::shared_ptr<nn::AdapterHook> hook) { hook_ = std::move(hook); }
   const std::shared_ptr<nn::AdapterHook>& adapter_hook() const { return hook_; }
 
-  // logits [T, V] (float32 for float32 weights; only batch.logit_rows when given). With a KvContext, new keys/values are appended to
-  // the cache and attention sees each sequence's cached prefix.
+  // logits [T, V] (float32 for float32 weights; only batch.logit_rows when given). With a
+  // KvContext, new keys/values are appended to the cache and attention sees each sequence's cached
+  // prefix.
   at::Tensor forward(const PackedBatch& batch, KvContext* kv = nullptr);
 
   // Greedy continuation of one prompt: `max_new_tokens` ids, no EOS stop unless eos >= 0.

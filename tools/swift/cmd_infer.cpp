@@ -248,30 +248,36 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
     return !text->empty();
   };
   std::string query;
+  auto trim = [](const std::string& t) {
+    auto b = t.find_first_not_of(" \t\r\n");
+    auto e = t.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+  };
   while (read_input(multi_line ? "<<<[M] " : "<<< ", &query)) {
-    if (query == "exit" || query == "quit") break;
-    if (query == "multi-line") {
+    const std::string command = trim(query);
+    if (command == "exit" || command == "quit") break;
+    if (command == "multi-line") {
       multi_line = true;
       std::printf("The current mode is multi-line.\n");
       continue;
     }
-    if (query == "single-line") {
+    if (command == "single-line") {
       multi_line = false;
       std::printf("The current mode is single-line.\n");
       continue;
     }
-    if (query == "clear") {
+    if (command == "clear") {
       history = OJson::array();
       continue;
     }
-    if (query == "reset-system") {
+    if (command == "reset-system") {
       std::string sys;
       if (!read_input("<<<[S] ", &sys)) break;
       system = sys == "default-system" ? a.tmpl.system : std::optional<std::string>(sys);
       history = OJson::array();
       continue;
     }
-    if (query.empty()) continue;
+    if (command.empty()) continue;
     OJson messages = OJson::array();
     if (system) messages.push_back(OJson{{"role", "system"}, {"content", *system}});
     for (const auto& m : history) messages.push_back(m);
@@ -308,8 +314,8 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
 int run_infer(const std::vector<std::string>& argv) {
   auto parsed = args::parse_args("infer", argv);
   if (parsed->help) {
-    std::printf("%s", parsed->set.help_text("usage: swift infer [config.yaml] [--arg value ...]")
-                          .c_str());
+    std::printf(
+        "%s", parsed->set.help_text("usage: swift infer [config.yaml] [--arg value ...]").c_str());
     return 0;
   }
   args::Arguments& a = parsed->values;
@@ -388,7 +394,7 @@ int run_infer(const std::vector<std::string>& argv) {
   if (bare == 0 && !named.empty()) s.adapter = adapters[0].name.empty() ? "" : adapters[0].name;
   auto load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   SWIFT_INFO("loaded {} ({}, {} parameters) in {:.2f} s", dir, s.model->architecture(),
-            s.model->num_parameters(), load_s);
+             s.model->num_parameters(), load_s);
 
   infer::ChatOptions co;
   if (a.tmpl.template_) co.template_name = *a.tmpl.template_;
@@ -414,7 +420,8 @@ int run_infer(const std::vector<std::string>& argv) {
   r.sampling.seed = static_cast<std::uint64_t>(a.base.seed);
   s.logprobs = a.generation.logprobs;
   r.logprobs = a.generation.logprobs;
-  if (a.generation.top_logprobs) r.sampling.top_logprobs = static_cast<int>(*a.generation.top_logprobs);
+  if (a.generation.top_logprobs)
+    r.sampling.top_logprobs = static_cast<int>(*a.generation.top_logprobs);
   if (a.generation.max_new_tokens) r.max_new_tokens = *a.generation.max_new_tokens;
   r.stop_token_ids = s.chat->stop_token_ids();
   r.stop = s.chat->stop_strings();
@@ -422,8 +429,8 @@ int run_infer(const std::vector<std::string>& argv) {
   // ms-swift prints the stop words it stopped at, except the EOS / template suffix (ids here).
   r.include_stop_str_in_output = true;
   SWIFT_INFO("template {} ({} backend), temperature {}, max_new_tokens {}", s.chat->template_name(),
-            co.backend, r.sampling.temperature,
-            r.max_new_tokens < 0 ? std::string("None") : std::to_string(r.max_new_tokens));
+             co.backend, r.sampling.temperature,
+             r.max_new_tokens < 0 ? std::string("None") : std::to_string(r.max_new_tokens));
 
   const bool interactive = a.data.val_dataset.empty();
   const bool stream = a.generation.stream.value_or(interactive);
@@ -431,7 +438,8 @@ int run_infer(const std::vector<std::string>& argv) {
   if (a.infer.result_path) {
     result_path = *a.infer.result_path;
   } else if (!interactive) {
-    std::string base = ckpt_dir ? *ckpt_dir : fs::join("result", args::model_suffix(*a.model.model));
+    std::string base =
+        ckpt_dir ? *ckpt_dir : fs::join("result", args::model_suffix(*a.model.model));
     result_path = fs::join(fs::join(base, "infer_result"), timestamp() + ".jsonl");
   }
   if (interactive) {

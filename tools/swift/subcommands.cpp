@@ -10,7 +10,7 @@ const std::vector<Subcommand>& subcommands() {
       {"sft", "supervised fine-tuning: LoRA, DoRA, QLoRA or full", nullptr},
       {"rlhf", "preference and RL training: dpo, orpo, simpo, kto, cpo, rm, ppo, grpo, gkd",
        nullptr},
-      {"infer", "interactive chat or batch inference over a dataset", nullptr},
+      {"infer", "interactive chat or batch inference over a dataset", run_infer},
       {"deploy", "OpenAI-compatible server", nullptr},
       {"rollout", "generation server for GRPO/GKD rollouts", nullptr},
       {"eval", "evaluate a model on benchmarks", nullptr},

@@ -232,15 +232,18 @@ TEST(Engine, StopStringsAndLengths) {
   out = engine.generate({r})[0].choices[0];
   EXPECT_EQ(out.text, c.response.substr(0, c.response.find(stop) + stop.size()));
   // An EOS id ends the answer and is not shown.
+  std::size_t k = 3;  // the first position >= 3 whose id did not occur before
+  while (std::find(c.response_ids.begin(), c.response_ids.begin() + k, c.response_ids[k]) !=
+         c.response_ids.begin() + k)
+    ++k;
   r = greedy(l, c);
-  r.stop_token_ids = {c.response_ids[3]};
+  r.stop_token_ids = {c.response_ids[k]};
   out = engine.generate({r})[0].choices[0];
   EXPECT_EQ(out.finish_reason, "stop");
-  EXPECT_EQ(out.token_ids.size(), 4u);
-  EXPECT_EQ(out.text,
-            l.tok->decode(std::vector<std::int32_t>(c.response_ids.begin(),
-                                                    c.response_ids.begin() + 3),
-                          true));
+  EXPECT_EQ(out.token_ids.size(), k + 1);
+  EXPECT_EQ(out.text, l.tok->decode(std::vector<std::int32_t>(c.response_ids.begin(),
+                                                              c.response_ids.begin() + k),
+                                    true));
   r.ignore_eos = true;
   EXPECT_EQ(engine.generate({r})[0].choices[0].token_ids.size(), 16u);
   // max_model_len bounds prompt + generation.

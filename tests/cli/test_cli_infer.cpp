@@ -1,0 +1,195 @@
+// `swift infer` as a user runs it, on the e2e fixture models (tests/data/e2e + the npm
+// tokenizer): batch inference over a dataset gives transformers' greedy responses one by one,
+// batched and streamed; the result rows carry ms-swift's fields; interactive chat; bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/e2e_model.h"
+
+namespace {
+
+namespace stdfs = std::filesystem;
+using nlohmann::json;
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args, const std::string& stdin_text = "") {
+  std::string cmd = std::string(SWIFT_BIN) + " " + args + " 2>&1";
+  if (!stdin_text.empty()) cmd = "printf '" + stdin_text + "' | " + cmd;
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_dir(const std::string& name) {
+  auto dir = stdfs::temp_directory_path() / ("swift_test_cli_infer_" + name);
+  stdfs::remove_all(dir);
+  stdfs::create_directories(dir);
+  return dir.string();
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) rows.push_back(json::parse(line));
+  return rows;
+}
+
+struct Fixture {
+  std::string model;
+  std::vector<json> goldens;
+  std::string dataset;  // messages rows of the goldens
+};
+
+Fixture fixture(const std::string& name, const std::string& tok, const std::string& tmp) {
+  Fixture f;
+  f.model = swift::testing::e2e_model_dir(name, tok);
+  if (f.model.empty()) return f;
+  f.goldens = read_jsonl(f.model + "/e2e_golden.jsonl");
+  f.dataset = tmp + "/" + name + ".jsonl";
+  std::ofstream out(f.dataset);
+  for (const auto& g : f.goldens) out << json{{"messages", g["messages"]}}.dump() << "\n";
+  return f;
+}
+
+class InferCli : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(InferCli, DatasetResponsesEqualTransformers) {
+  const std::string tmp = temp_dir(GetParam().first);
+  Fixture f = fixture(GetParam().first, GetParam().second, tmp);
+  if (f.model.empty())
+    GTEST_SKIP() << "tokenizer test asset missing: run scripts/fetch-test-assets.sh";
+  for (const std::string extra : {"", "--max_batch_size 8", "--max_batch_size -1 --stream true"}) {
+    SCOPED_TRACE(extra);
+    const std::string out = tmp + "/out.jsonl";
+    stdfs::remove(out);
+    auto r = run("infer --model " + f.model + " --val_dataset " + f.dataset +
+                 " --temperature 0 --max_new_tokens 16 --result_path " + out + " " + extra);
+    ASSERT_EQ(r.code, 0) << r.out;
+    auto rows = read_jsonl(out);
+    ASSERT_EQ(rows.size(), f.goldens.size()) << r.out;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i]["response"], f.goldens[i]["response"]) << "row " << i;
+      EXPECT_TRUE(rows[i]["labels"].is_null());
+      EXPECT_TRUE(rows[i]["logprobs"].is_null());
+      // The generated turn is appended to the original conversation.
+      auto msgs = rows[i]["messages"];
+      ASSERT_EQ(msgs.size(), f.goldens[i]["messages"].size() + 1);
+      EXPECT_EQ(msgs.back()["role"], "assistant");
+      EXPECT_EQ(msgs.back()["content"], f.goldens[i]["response"]);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models,
+                         InferCli,
+                         ::testing::Values(std::make_pair("qwen3_e2e", "qwen3"),
+                                           std::make_pair("llama3_e2e", "llama3")));
+
+TEST(InferCli, LabelsLogprobsAppendAndOtherFormats) {
+  const std::string tmp = temp_dir("formats");
+  Fixture f = fixture("qwen3_e2e", "qwen3", tmp);
+  if (f.model.empty()) GTEST_SKIP() << "tokenizer test asset missing";
+  // alpaca / query-response rows with a gold answer: the answer becomes `labels`.
+  const std::string data = tmp + "/mixed.jsonl";
+  std::ofstream(data) << R"({"query": "Hello!", "response": "Hi there"})"
+                      << "\n"
+                      << R"({"instruction": "Hello!", "output": "Hey", "id": 7})"
+                      << "\n";
+  const std::string out = tmp + "/out.jsonl";
+  auto r = run("infer --model " + f.model + " --val_dataset " + data +
+               " --temperature 0 --max_new_tokens 16 --logprobs true --top_logprobs 2" +
+               " --max_batch_size 2 --result_path " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto rows = read_jsonl(out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["labels"], "Hi there");
+  EXPECT_EQ(rows[1]["labels"], "Hey");
+  EXPECT_EQ(rows[1]["id"], 7);
+  // Both rows ask "Hello!" with no system: the answer is the first golden's.
+  EXPECT_EQ(rows[0]["response"], f.goldens[0]["response"]);
+  EXPECT_EQ(rows[1]["response"], f.goldens[0]["response"]);
+  const auto& lp = rows[0]["logprobs"]["content"];
+  ASSERT_EQ(lp.size(), 16u);
+  EXPECT_TRUE(lp[0]["logprob"].is_number());
+  EXPECT_EQ(lp[0]["top_logprobs"].size(), 2u);
+  EXPECT_EQ(lp[0]["top_logprobs"][0]["token"], lp[0]["token"]);  // greedy: the best one
+  // A second run appends, as ms-swift does.
+  r = run("infer --model " + f.model + " --val_dataset " + data +
+          " --temperature 0 --max_new_tokens 4 --result_path " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(read_jsonl(out).size(), 4u);
+  // Jinja backend renders the same prompt for this model.
+  const std::string out2 = tmp + "/jinja.jsonl";
+  r = run("infer --model " + f.model + " --val_dataset " + f.dataset +
+          " --temperature 0 --max_new_tokens 16 --template_backend jinja --result_path " + out2);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto jrows = read_jsonl(out2);
+  ASSERT_EQ(jrows.size(), f.goldens.size());
+  for (std::size_t i = 0; i < jrows.size(); ++i)
+    EXPECT_EQ(jrows[i]["response"], f.goldens[i]["response"]);
+}
+
+TEST(InferCli, Interactive) {
+  const std::string tmp = temp_dir("chat");
+  Fixture f = fixture("qwen3_e2e", "qwen3", tmp);
+  if (f.model.empty()) GTEST_SKIP() << "tokenizer test asset missing";
+  const std::string out = tmp + "/chat.jsonl";
+  auto r =
+      run("infer --model " + f.model + " --temperature 0 --max_new_tokens 16 --result_path " + out,
+          "Hello!\\nclear\\nmulti-line\\nHel\\nlo!#\\nexit\\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string want = f.goldens[0]["response"];
+  EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
+  auto rows = read_jsonl(out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["response"], want);
+  EXPECT_EQ(rows[0]["messages"].size(), 2u);
+  EXPECT_EQ(rows[1]["messages"][0]["content"], "Hel\nlo!");
+}
+
+TEST(InferCli, BadInputSaysWhatIsWrong) {
+  const std::string tmp = temp_dir("bad");
+  Fixture f = fixture("qwen3_e2e", "qwen3", tmp);
+  if (f.model.empty()) GTEST_SKIP() << "tokenizer test asset missing";
+  auto r = run("infer --val_dataset " + f.dataset);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("needs --model"), std::string::npos) << r.out;
+  r = run("infer --model " + tmp + "/nope --val_dataset " + f.dataset);
+  EXPECT_NE(r.code, 0);
+  const std::string bad = tmp + "/bad.jsonl";
+  std::ofstream(bad) << "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n{oops\n";
+  r = run("infer --model " + f.model + " --val_dataset " + bad + " --strict true --result_path " +
+          tmp + "/x.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("bad.jsonl:2"), std::string::npos) << r.out;
+  EXPECT_FALSE(stdfs::exists(tmp + "/x.jsonl"));
+  r = run("infer --model " + f.model + " --val_dataset " + f.dataset + " --num_beams 4");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("num_beams"), std::string::npos) << r.out;
+  r = run("infer --model " + f.model + " --val_dataset " + f.dataset + " --template_backend nope");
+  EXPECT_EQ(r.code, 2);
+  r = run("infer --model " + f.model + " --adapters " + tmp + "/missing --val_dataset " +
+          f.dataset);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("missing"), std::string::npos) << r.out;
+}
+
+}  // namespace
