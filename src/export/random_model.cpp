@@ -178,7 +178,11 @@ RandomModelResult create_random_model(const RandomModelOptions& o) {
               "[export] create-model makes dense models only; '{}' needs MoE or MLA settings. "
               "Use qwen3, qwen2, llama or another dense architecture",
               model_type);
-  cfg["attention_bias"] = mc.attention_bias;  // as the architecture resolves it (qwen2: true)
+  // Written out as the architecture resolves them (qwen2: qkv bias; the window, so transformers'
+  // own default for an absent key cannot differ).
+  cfg["attention_bias"] = mc.attention_bias;
+  cfg["sliding_window"] =
+      mc.sliding_window > 0 ? nlohmann::ordered_json(mc.sliding_window) : nlohmann::ordered_json();
   mc.raw = nlohmann::json(cfg);
   model::CausalLM lm(mc, *spec);
 
