@@ -44,6 +44,8 @@ std::uint64_t parse_file_size(const std::string& text) {
               "[export] max_shard_size '{}' has an unknown unit '{}'; use B, KB, MB, GB, KiB, MiB "
               "or GiB",
               text, unit);
+  SWIFT_CHECK(n <= (std::uint64_t{1} << 50) / it->second * 1024,
+              "[export] max_shard_size '{}' is too large", text);
   std::uint64_t bytes = n * it->second;
   const bool bits = unit.size() == 2 && unit[1] == 'b' && up != "b";
   if (bits) bytes /= 8;
