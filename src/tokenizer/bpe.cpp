@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -113,9 +114,17 @@ std::shared_ptr<BpeTables> build_tables(const BpeSource& src, const BpeOptions& 
 
   tables->merges.reserve(src.merges.size());
   const std::size_t prefix_len = o.continuing_subword_prefix.size();
+  const TokenIndex& index = tables->vocab;
+  const auto& tokens = tables->id_to_token;
   std::string merged;
-  std::int32_t rank = 0;
-  for (const auto& [a, b] : src.merges) {
+  auto merged_of = [&](std::string_view a, std::string_view b) -> const std::string& {
+    merged.assign(a);
+    merged.append(b.size() >= prefix_len ? b.substr(prefix_len) : b);
+    return merged;
+  };
+  // Merge `rank` with every check, in the order the messages name the first problem.
+  auto checked = [&](std::size_t rank) {
+    const auto& [a, b] = src.merges[rank];
     const std::int32_t ia = tables->find(a);
     const std::int32_t ib = tables->find(b);
     SWIFT_CHECK(ia >= 0,
@@ -126,13 +135,48 @@ std::shared_ptr<BpeTables> build_tables(const BpeSource& src, const BpeOptions& 
                 "[tokenizer] merge #{} uses \"{}\", which is not in the vocab; the merges do not "
                 "belong to this vocab",
                 rank, b);
-    merged.assign(a);
-    merged.append(b.size() >= prefix_len ? b.substr(prefix_len) : b);
-    const std::int32_t im = tables->find(merged);
+    const std::int32_t im = tables->find(merged_of(a, b));
     SWIFT_CHECK(im >= 0, "[tokenizer] merge #{} makes \"{}\", which is not in the vocab", rank,
                 merged);
-    tables->merges.assign(pair_key(ia, ib), rank, im);
-    ++rank;
+    tables->merges.assign(pair_key(ia, ib), static_cast<std::int32_t>(rank), im);
+  };
+  // Merges go in blocks: hash and prefetch a block's lookups, then resolve them. Each lookup is a
+  // cache miss in a table of several MB; this overlaps them. A block with a problem is redone
+  // one merge at a time by `checked`, which reports the first problem.
+  constexpr std::size_t kBlock = 16;
+  std::array<std::uint64_t, kBlock> ha{}, hb{}, keys{};
+  std::array<std::int32_t, kBlock> ids{};
+  for (std::size_t base = 0; base < src.merges.size(); base += kBlock) {
+    const std::size_t n = std::min(kBlock, src.merges.size() - base);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& [a, b] = src.merges[base + k];
+      ha[k] = TokenIndex::hash(a);
+      hb[k] = TokenIndex::hash(b);
+      index.prefetch(ha[k]);
+      index.prefetch(hb[k]);
+    }
+    bool ok = true;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& [a, b] = src.merges[base + k];
+      const std::int32_t ia = index.find(a, ha[k], tokens);
+      const std::int32_t ib = index.find(b, hb[k], tokens);
+      ok &= ia >= 0 && ib >= 0;
+      keys[k] = pair_key(ia, ib);
+      ha[k] = TokenIndex::hash(merged_of(a, b));
+      index.prefetch(ha[k]);
+      tables->merges.prefetch(keys[k]);
+    }
+    for (std::size_t k = 0; k < n && ok; ++k) {
+      const auto& [a, b] = src.merges[base + k];
+      ids[k] = index.find(merged_of(a, b), ha[k], tokens);
+      ok &= ids[k] >= 0;
+    }
+    if (!ok) {
+      for (std::size_t k = 0; k < n; ++k) checked(base + k);
+      continue;
+    }
+    for (std::size_t k = 0; k < n; ++k)
+      tables->merges.assign(keys[k], static_cast<std::int32_t>(base + k), ids[k]);
   }
   return tables;
 }
@@ -154,9 +198,14 @@ void TokenIndex::build(const std::vector<std::string>& tokens,
   }
 }
 
-std::int32_t TokenIndex::find(std::string_view s, const std::vector<std::string>& tokens) const {
+std::uint64_t TokenIndex::hash(std::string_view s) {
+  return hash_bytes(s);
+}
+
+std::int32_t TokenIndex::find(std::string_view s,
+                              std::uint64_t h,
+                              const std::vector<std::string>& tokens) const {
   if (slots_.empty()) return -1;
-  const std::uint64_t h = hash_bytes(s);
   const auto tag = static_cast<std::uint32_t>(h >> 32);
   for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
@@ -170,27 +219,29 @@ void PairMap::reserve(std::size_t n) {
   if (cap <= slots_.size()) return;
   std::vector<Entry> old;
   old.swap(slots_);
-  slots_.assign(cap, Entry{kEmpty, 0, 0});
+  slots_.assign(cap, Entry{kEmpty, {0, 0}});
+  if (small_.empty()) small_.assign(std::size_t{kSmall} * kSmall, Merge{-1, -1});
   mask_ = cap - 1;
   shift_ = 64;
   for (std::size_t c = cap; c > 1; c >>= 1) --shift_;
   size_ = 0;
   for (const Entry& e : old)
-    if (e.key != kEmpty) assign(e.key, e.rank, e.id);
+    if (e.key != kEmpty) assign(e.key, e.merge.rank, e.merge.id);
 }
 
 void PairMap::assign(std::uint64_t key, std::int32_t rank, std::int32_t id) {
   if (4 * (size_ + 1) > 3 * slots_.size()) reserve(2 * (size_ + 1));
+  if (key < (std::uint64_t{kSmall} << 32) && (key & 0xFFFFFFFFu) < kSmall)
+    small_[(key >> 24) | (key & 0xFFu)] = Merge{rank, id};
   for (std::size_t i = slot_of(key);; i = (i + 1) & mask_) {
     Entry& e = slots_[i];
     if (e.key == kEmpty) {
-      e = Entry{key, rank, id};
+      e = Entry{key, {rank, id}};
       ++size_;
       return;
     }
     if (e.key == key) {  // a repeated merge: the later rank wins, as in HF's merge map
-      e.rank = rank;
-      e.id = id;
+      e.merge = Merge{rank, id};
       return;
     }
   }
@@ -283,17 +334,17 @@ struct Symbol {
   bool alive;
 };
 
-// A queued merge of the symbol at `pos` with its right neighbour.
+// A queued merge of the symbol at `pos` with its right neighbour, made when that pair was
+// (left, right). `order` is rank << 32 | pos: lowest rank first, then leftmost (HF's Merge
+// ordering). One rank belongs to one pair, so equal orders are equal entries.
 struct Cand {
-  std::int32_t rank, pos, new_id;
+  std::uint64_t order;
+  std::int32_t new_id, left, right;
+  std::int32_t pos() const { return static_cast<std::int32_t>(order & 0xFFFFFFFFu); }
 };
 
-// Min-heap order: lowest rank first, then leftmost (HF's Merge ordering). (rank, pos) identifies
-// an entry: one rank belongs to one pair, so equal keys are equal entries.
-struct CandAfter {
-  bool operator()(const Cand& a, const Cand& b) const {
-    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
-  }
+struct CandAfter {  // std heaps are max-heaps: "after" puts the smallest order on top
+  bool operator()(const Cand& a, const Cand& b) const { return a.order > b.order; }
 };
 
 // Per-thread scratch space, so merging a word allocates nothing once warm.
@@ -377,9 +428,17 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
   std::vector<Cand>& heap = st.heap;
   heap.clear();
   const CandAfter after;
-  for (std::size_t k = 0; k + 1 < sym.size(); ++k) {
-    if (const PairMap::Entry* e = merges.find(pair_key(sym[k].id, sym[k + 1].id)))
-      heap.push_back({e->rank, static_cast<std::int32_t>(k), e->id});
+  auto cand = [](const PairMap::Merge& e, std::int32_t pos, std::int32_t left, std::int32_t right) {
+    return Cand{(static_cast<std::uint64_t>(static_cast<std::uint32_t>(e.rank)) << 32) |
+                    static_cast<std::uint32_t>(pos),
+                e.id, left, right};
+  };
+  // The first lookups are independent: start all their memory loads before using any.
+  const std::size_t n_pairs = sym.size() > 0 ? sym.size() - 1 : 0;
+  for (std::size_t k = 0; k < n_pairs; ++k) merges.prefetch(pair_key(sym[k].id, sym[k + 1].id));
+  for (std::size_t k = 0; k < n_pairs; ++k) {
+    if (const PairMap::Merge* e = merges.find(pair_key(sym[k].id, sym[k + 1].id)))
+      heap.push_back(cand(*e, static_cast<std::int32_t>(k), sym[k].id, sym[k + 1].id));
   }
   std::make_heap(heap.begin(), heap.end(), after);
   auto push = [&heap, &after](Cand c) {
@@ -390,23 +449,30 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
     std::pop_heap(heap.begin(), heap.end(), after);
     const Cand top = heap.back();
     heap.pop_back();
-    Symbol& cur = sym[top.pos];
+    const std::int32_t pos = top.pos();
+    Symbol& cur = sym[pos];
     if (!cur.alive || cur.next < 0) continue;
     const std::int32_t right_pos = cur.next;
     const Symbol right = sym[right_pos];
-    const PairMap::Entry* e = merges.find(pair_key(cur.id, right.id));
-    if (!e || e->id != top.new_id) continue;  // stale entry
+    if (cur.id != top.left || right.id != top.right) {
+      // The pair changed since it was queued: HF still merges if the new pair makes the same
+      // token (a stale entry), so look it up as HF does.
+      const PairMap::Merge* e = merges.find(pair_key(cur.id, right.id));
+      if (!e || e->id != top.new_id) continue;
+    }
     cur.id = top.new_id;
     cur.next = right.next;
     sym[right_pos].alive = false;
-    if (right.next >= 0) sym[right.next].prev = top.pos;
+    if (right.next >= 0) sym[right.next].prev = pos;
     if (cur.prev >= 0) {
-      if (const PairMap::Entry* ep = merges.find(pair_key(sym[cur.prev].id, cur.id)))
-        push({ep->rank, cur.prev, ep->id});
+      const std::int32_t left_id = sym[cur.prev].id;
+      if (const PairMap::Merge* ep = merges.find(pair_key(left_id, cur.id)))
+        push(cand(*ep, cur.prev, left_id, cur.id));
     }
     if (cur.next >= 0) {
-      if (const PairMap::Entry* en = merges.find(pair_key(cur.id, sym[cur.next].id)))
-        push({en->rank, top.pos, en->id});
+      const std::int32_t right_id = sym[cur.next].id;
+      if (const PairMap::Merge* en = merges.find(pair_key(cur.id, right_id)))
+        push(cand(*en, pos, cur.id, right_id));
     }
   }
   for (const auto& x : sym)
@@ -425,16 +491,18 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
   if (piece.size() > kMaxCachedBytes) return merge_word(piece, out);
   const std::uint64_t hash = hash_bytes(piece) | 1;
   Shard& shard = cache_[hash % kShards];
-  const std::size_t at = (hash >> 8) % kShardSlots;
+  const std::size_t set = ((hash >> 8) % (kShardSlots / kWays)) * kWays;
   {
     std::lock_guard<std::mutex> lock(shard.mu);
     if (!shard.slots.empty()) {
-      const CacheSlot& c = shard.slots[at];
-      if (c.hash == hash && c.key_len == piece.size() &&
-          piece.compare(0, piece.size(), shard.keys.data() + c.key_at, c.key_len) == 0) {
-        const auto first = shard.ids.begin() + c.ids_at;
-        out.insert(out.end(), first, first + c.n_ids);
-        return;
+      for (std::size_t w = set; w < set + kWays; ++w) {
+        const CacheSlot& c = shard.slots[w];
+        if (c.hash == hash && c.key_len == piece.size() &&
+            piece.compare(0, piece.size(), shard.keys.data() + c.key_at, c.key_len) == 0) {
+          const auto first = shard.ids.begin() + c.ids_at;
+          out.insert(out.end(), first, first + c.n_ids);
+          return;
+        }
       }
     }
   }
@@ -452,6 +520,15 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
     std::fill(shard.slots.begin(), shard.slots.end(), CacheSlot{});
     shard.keys.clear();
     shard.ids.clear();
+  }
+  // An empty way of the set, else the one the hash picks (another thread may have added the
+  // word meanwhile: a second copy is harmless).
+  std::size_t at = set + (hash >> 40) % kWays;
+  for (std::size_t w = set; w < set + kWays; ++w) {
+    if (shard.slots[w].hash == 0) {
+      at = w;
+      break;
+    }
   }
   shard.slots[at] =
       CacheSlot{hash, static_cast<std::uint32_t>(shard.keys.size()),

@@ -42,7 +42,17 @@ class TokenIndex {
  public:
   // Indexes `tokens`; ids with has_id[id] == 0 are skipped. Tokens must be distinct.
   void build(const std::vector<std::string>& tokens, const std::vector<std::uint8_t>& has_id);
-  std::int32_t find(std::string_view s, const std::vector<std::string>& tokens) const;
+  std::int32_t find(std::string_view s, const std::vector<std::string>& tokens) const {
+    return find(s, hash(s), tokens);
+  }
+  // The same in steps, so that a batch of lookups can overlap their memory loads.
+  static std::uint64_t hash(std::string_view s);
+  void prefetch(std::uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+  std::int32_t find(std::string_view s,
+                    std::uint64_t hash,
+                    const std::vector<std::string>& tokens) const;
 
  private:
   struct Slot {
@@ -53,32 +63,46 @@ class TokenIndex {
   std::size_t mask_ = 0;
 };
 
-// (left id, right id) -> (rank, merged id), open addressing keyed by left << 32 | right.
+// (left id, right id) -> (rank, merged id), open addressing keyed by left << 32 | right. Pairs of
+// two ids below kSmall (the byte-level alphabet of GPT-2 style vocabs: the first merges of every
+// word) also sit in a dense table that stays in cache.
 class PairMap {
  public:
-  struct Entry {
-    std::uint64_t key;  // kEmpty = free slot
-    std::int32_t rank, id;
+  struct Merge {
+    std::int32_t rank, id;  // rank < 0: none (dense table only)
   };
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  static constexpr std::uint32_t kSmall = 256;
 
   void reserve(std::size_t n);
   void assign(std::uint64_t key, std::int32_t rank, std::int32_t id);  // insert or overwrite
-  const Entry* find(std::uint64_t key) const {
+  const Merge* find(std::uint64_t key) const {
     if (slots_.empty()) return nullptr;
+    if (key < (std::uint64_t{kSmall} << 32) && (key & 0xFFFFFFFFu) < kSmall) {
+      const Merge& m = small_[(key >> 24) | (key & 0xFFu)];
+      return m.rank >= 0 ? &m : nullptr;
+    }
     for (std::size_t i = slot_of(key);; i = (i + 1) & mask_) {
       const Entry& e = slots_[i];
-      if (e.key == key) return &e;
+      if (e.key == key) return &e.merge;
       if (e.key == kEmpty) return nullptr;
     }
+  }
+  void prefetch(std::uint64_t key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[slot_of(key)]);
   }
   std::size_t size() const { return size_; }
 
  private:
+  struct Entry {
+    std::uint64_t key;  // kEmpty = free slot
+    Merge merge;
+  };
   std::size_t slot_of(std::uint64_t key) const {
     return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
   std::vector<Entry> slots_;
+  std::vector<Merge> small_;  // kSmall * kSmall, by left << 8 | right
   std::size_t mask_ = 0, size_ = 0;
   int shift_ = 64;
 };
@@ -124,13 +148,14 @@ class Bpe : public Model {
   std::vector<std::int32_t> cp_dense_;
   std::unordered_map<char32_t, std::int32_t> cp_ids_;
 
-  // Word cache: kShards shards (one lock each), each a direct-mapped table of kShardSlots words
-  // whose bytes and ids live in two arenas. A new word takes its slot over; a shard whose arenas
-  // are full starts over empty. Allocated on first use.
+  // Word cache: kShards shards (one lock each), each a kWays-way set-associative table of
+  // kShardSlots words whose bytes and ids live in two arenas. A new word takes a free way of its
+  // set, else evicts one; a shard whose arenas are full starts over empty. Allocated on first use.
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kShardSlots = 4096;
-  static constexpr std::size_t kKeyArenaBytes = kShardSlots * 16;
-  static constexpr std::size_t kIdArenaSize = kShardSlots * 8;
+  static constexpr std::size_t kWays = 4;
+  static constexpr std::size_t kKeyArenaBytes = kShardSlots * 64;
+  static constexpr std::size_t kIdArenaSize = kShardSlots * 16;
   static constexpr std::size_t kMaxCachedBytes = 256;
   struct CacheSlot {
     std::uint64_t hash = 0;  // 0 = empty (stored hashes are odd)

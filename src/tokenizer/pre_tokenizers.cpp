@@ -46,6 +46,8 @@ void split_piece(const Piece& p,
   thread_local std::vector<Span> spans;
   parts.clear();
   spans.clear();
+  parts.reserve(2 * matches.size() + 1);
+  spans.reserve(2 * matches.size() + 1);
   std::size_t prev = 0;
   for (auto [a, b] : matches) {
     if (a != prev) parts.push_back({{prev, a}, false});
@@ -102,6 +104,10 @@ void split_piece(const Piece& p,
       break;
     }
   }
+  // At most one piece per span: grow `out` once for all of them (a long text gives
+  // hundreds of thousands), geometrically so that many short pieces stay linear.
+  const std::size_t need = out.size() + spans.size();
+  if (need > out.capacity()) out.reserve(std::max(need, 2 * out.capacity()));
   for (auto [a, b] : spans) {
     if (a == b) continue;
     out.push_back(Piece{s.substr(a, b - a), p.at_origin && a == 0});
