@@ -1,8 +1,11 @@
 // Weight loading: maps checkpoint tensor names onto the in-memory parameter table (including the
 // per-expert -> fused-experts conversion transformers applies to MoE checkpoints), converts
 // dtypes, and rejects missing, unexpected and mis-shaped tensors by name.
+#include <ATen/Parallel.h>
+
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <set>
 
 #include "core/error.h"
@@ -106,6 +109,19 @@ ModelConfig resolve_config(const std::string& dir, const ArchSpec** spec_out) {
   if (spec->configure) spec->configure(cfg);
   if (spec_out) *spec_out = spec;
   return cfg;
+}
+
+int configure_cpu_threads() {
+  int n = 1;
+  for (const char* var : {"SWIFT_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) {
+      n = std::max(1, std::atoi(v));
+      break;
+    }
+  }
+  at::set_num_threads(n);
+  return n;
 }
 
 std::unique_ptr<CausalLM> load_causal_lm(const std::string& dir, const LoadOptions& options) {

@@ -25,6 +25,12 @@ struct LoadOptions {
 // unexpected tensor or a wrong shape throws swift::Error naming the tensor.
 std::unique_ptr<CausalLM> load_causal_lm(const std::string& dir, const LoadOptions& options = {});
 
+// CPU threading for model work: one libtorch intra-op thread unless SWIFT_NUM_THREADS or
+// OMP_NUM_THREADS ask otherwise. Debian's libtorch calls the pthreads OpenBLAS, whose own pool
+// already uses every core for the matrix products; a second (OpenMP) pool on the same cores made
+// decoding 2-4x slower on the 2-core machine (swift-bench decode). Returns the thread count.
+int configure_cpu_threads();
+
 // Config with the architecture's defaults applied (no weights read). Throws for unknown archs.
 ModelConfig resolve_config(const std::string& dir, const ArchSpec** spec_out = nullptr);
 

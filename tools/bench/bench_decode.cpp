@@ -56,7 +56,7 @@ std::shared_ptr<swift::model::CausalLM> random_model(const nlohmann::json& cfg_j
     bool is_norm = p.name.find("norm") != std::string::npos;
     auto opts = torch::TensorOptions().dtype(dtype).device(device);
     lm->parameters()[p.name] =
-        is_norm ? torch::ones(p.shape, opts) : torch::randn(p.shape, opts) * 0.02;
+        is_norm ? torch::ones(p.shape, opts) : torch::empty(p.shape, opts).normal_(0.0, 0.02);
   }
   return lm;
 }
@@ -83,7 +83,11 @@ int run(int argc, char** argv) {
   const std::string dtype_name = arg_value(argc, argv, "dtype", "");
   const std::string device_name =
       arg_value(argc, argv, "device", torch::cuda::is_available() ? "cuda" : "cpu");
-  if (threads > 0) at::set_num_threads(threads);
+  if (threads > 0) {
+    at::set_num_threads(threads);
+  } else {
+    swift::model::configure_cpu_threads();
+  }
   at::Device device(device_name);
   at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
   if (dtype_name == "float32") dtype = at::kFloat;
@@ -164,7 +168,8 @@ int run(int argc, char** argv) {
 swift::tools::RegisterMode reg(
     "decode",
     "[--model DIR] [--tokenizer DIR] [--prompt_len 512] [--new_tokens 32] [--concurrency 32] "
-    "[--threads N] [--device cpu|cuda] [--dtype float32|bfloat16]: engine prefill/decode "
+    "[--threads N (libtorch intra-op; default 1, OpenBLAS uses every core)] [--device cpu|cuda] "
+    "[--dtype float32|bfloat16]: engine prefill/decode "
     "tokens/s (default: random Qwen2.5-0.5B-shaped model in memory)",
     run);
 

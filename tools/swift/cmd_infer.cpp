@@ -359,6 +359,7 @@ int run_infer(const std::vector<std::string>& argv) {
   nlohmann::json gen_config = io::load_generation_config(dir);
 
   Session s;
+  model::configure_cpu_threads();
   model::LoadOptions lo;
   // CPU compute runs in float32 unless a dtype is asked for explicitly.
   if (a.model.torch_dtype) lo.dtype = *a.model.torch_dtype;
