@@ -19,15 +19,15 @@ bash scripts/fetch-test-assets.sh >/dev/null
 TOK="${SWIFT_TEST_ASSETS:-$HOME/.cache/swift-cpp/test-assets}/tokenizers/qwen3"
 DEMO="${TMPDIR:-/tmp}/swift-demo"
 mkdir -p "$DEMO"
-echo "== swift create-model --tokenizer $TOK --output_dir $DEMO/model --preset tiny --model_type qwen3"
+echo "== swift create-model --tokenizer $TOK --output_dir $DEMO/model --preset tiny --model_type qwen3 --tie_word_embeddings false"
 "$BIN/swift" create-model --tokenizer "$TOK" --output_dir "$DEMO/model" --preset tiny \
-  --model_type qwen3 --exist_ok true
-echo "== swift infer --model $DEMO/model --val_dataset tests/data/demo/train.jsonl --max_batch_size 4 --temperature 0 --max_new_tokens 12"
+  --model_type qwen3 --tie_word_embeddings false --exist_ok true
+echo "== swift infer --model $DEMO/model --val_dataset tests/data/demo/chat.jsonl --max_batch_size 4 --temperature 0 --max_new_tokens 12"
 rm -f "$DEMO/infer.jsonl"
-"$BIN/swift" infer --model "$DEMO/model" --val_dataset tests/data/demo/train.jsonl \
+"$BIN/swift" infer --model "$DEMO/model" --val_dataset tests/data/demo/chat.jsonl \
   --max_batch_size 4 --temperature 0 --max_new_tokens 12 --result_path "$DEMO/infer.jsonl"
 echo "result rows: $(wc -l < "$DEMO/infer.jsonl") in $DEMO/infer.jsonl"
-echo "== swift infer (interactive, streamed; the answers of a random model are noise)"
+echo "== swift infer (interactive, streamed; a random model answers with noise)"
 printf 'Hello!\nexit\n' | "$BIN/swift" infer --model "$DEMO/model" --max_new_tokens 12 --seed 1
 for arch in tests/data/hf/*/; do
   [ -f "$arch/config.json" ] || continue

@@ -219,6 +219,7 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
     }
   }
   out.write(pending);
+  std::fflush(stdout);
   SWIFT_INFO("The inference results have been saved to result_path: {}", out.path());
   return 0;
 }
