@@ -40,6 +40,24 @@ void split_piece(const Piece& p,
                  bool invert,
                  std::vector<Piece>& out) {
   const std::string& s = p.text;
+  if (behavior == Behavior::kIsolated) {
+    // Every match and every gap between them is a piece (invert changes nothing): emit them
+    // directly, without the (span, is_match) list below. This is the common case (ByteLevel's
+    // regex, Split "Isolated"), and a long text has hundreds of thousands of pieces.
+    const std::size_t need = out.size() + 2 * matches.size() + 1;
+    if (need > out.capacity()) out.reserve(std::max(need, 2 * out.capacity()));
+    auto emit = [&](std::size_t a, std::size_t b) {
+      if (a != b) out.push_back(Piece{s.substr(a, b - a), p.at_origin && a == 0});
+    };
+    std::size_t prev = 0;
+    for (auto [a, b] : matches) {
+      if (a != prev) emit(prev, a);
+      emit(a, b);
+      prev = b;
+    }
+    if (prev != s.size()) emit(prev, s.size());
+    return;
+  }
   // (span, is_match) covering the whole string, as HF's find_matches produces it.
   // Scratch buffers reused across calls: this runs once per piece on the hot path.
   thread_local std::vector<std::pair<Span, bool>> parts;
