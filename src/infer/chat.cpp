@@ -81,36 +81,69 @@ ChatFormatter::ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
 
 ChatFormatter::~ChatFormatter() = default;
 
-// Consecutive user (or assistant) turns have no place in a native template's query/response
-// rounds (ms-swift would merge them); the model's own chat template renders them as separate
-// turns, as transformers does.
-bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages) const {
-  if (options_.backend == "jinja") return true;
-  if (!has_chat_template_) return false;
-  for (std::size_t i = 1; i < messages.size(); ++i) {
-    const auto& a = messages[i - 1]["role"];
-    if (a != "tool" && a != "system" && a == messages[i]["role"]) {
-      if (!warned_jinja_) {
-        SWIFT_INFO(
-            "a conversation has consecutive '{}' turns: it is rendered with the model's "
-            "chat template (as transformers does) instead of merging them",
-            a.get<std::string>());
-        warned_jinja_ = true;
-      }
-      return true;
+namespace {
+
+// A row's tools as a JSON list (ms-swift rows may hold them as a JSON string); null when none.
+nlohmann::ordered_json tool_list(const nlohmann::ordered_json& tools) {
+  if (tools.is_null()) return nullptr;
+  nlohmann::ordered_json t = tools;
+  if (t.is_string()) {
+    try {
+      t = nlohmann::ordered_json::parse(tools.get<std::string>());
+    } catch (const nlohmann::json::exception&) {
+      SWIFT_FAIL("[infer] 'tools' is a string that is not JSON: give a list of tool schemas");
     }
   }
-  return false;
+  SWIFT_CHECK(t.is_array(), "[infer] 'tools' must be a list of tool schemas");
+  return t.empty() ? nlohmann::ordered_json(nullptr) : t;
 }
 
-std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages) const {
+}  // namespace
+
+// The native templates hold query/response rounds without tools: consecutive user (or
+// assistant) turns (ms-swift would merge them), tool schemas and assistant tool calls are
+// rendered with the model's own chat template instead, as transformers renders them.
+bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
+                              const nlohmann::ordered_json& tools) const {
+  if (options_.backend == "jinja") return true;
+  std::string why;
+  if (!tools.is_null()) why = "tools";
+  for (std::size_t i = 0; i < messages.size() && why.empty(); ++i) {
+    if (messages[i].contains("tool_calls") && !messages[i]["tool_calls"].is_null()) {
+      why = "tool calls";
+    } else if (i > 0) {
+      const auto& a = messages[i - 1]["role"];
+      if (a != "tool" && a != "system" && a == messages[i]["role"])
+        why = "consecutive '" + a.get<std::string>() + "' turns";
+    }
+  }
+  if (why.empty()) return false;
+  SWIFT_CHECK(
+      has_chat_template_,
+      "[infer] a conversation with {} needs the model's chat template (tokenizer_config.json "
+      "has none) or a native agent template, which is not built yet",
+      why);
+  if (!warned_jinja_) {
+    SWIFT_INFO(
+        "a conversation has {}: it is rendered with the model's chat template, as "
+        "transformers does",
+        why);
+    warned_jinja_ = true;
+  }
+  return true;
+}
+
+std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages,
+                                       const nlohmann::ordered_json& tools_in) const {
   validate_messages(messages);
-  if (use_jinja(messages)) {
+  const nlohmann::ordered_json tools = tool_list(tools_in);
+  if (use_jinja(messages, tools)) {
     nlohmann::ordered_json msgs = messages;
     if (options_.system && !(msgs.size() && msgs[0]["role"] == "system"))
       msgs.insert(msgs.begin(),
                   nlohmann::ordered_json{{"role", "system"}, {"content", *options_.system}});
     nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
+    if (!tools.is_null()) kwargs["tools"] = tools;
     // Hybrid thinking templates answer without thinking unless asked, in both backends.
     if (options_.enable_thinking)
       kwargs["enable_thinking"] = *options_.enable_thinking;
@@ -126,11 +159,12 @@ std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages) c
   return swift_->render(messages, opts);
 }
 
-std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages) const {
+std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages,
+                                                    const nlohmann::ordered_json& tools) const {
   validate_messages(messages);
-  if (use_jinja(messages)) {
+  if (use_jinja(messages, tool_list(tools))) {
     // transformers tokenizes the rendered chat without adding special tokens again.
-    return tok_->encode_like_transformers(prompt_text(messages), false);
+    return tok_->encode_like_transformers(prompt_text(messages, tools), false);
   }
   tmpl::EncodeOptions opts;
   opts.mode = tmpl::Mode::kInfer;

@@ -2,8 +2,9 @@
 // the tokenizer's Jinja chat template with --template_backend jinja), the stop token ids (EOS
 // of the tokenizer and generation_config.json, single-token template stop words) and the stop
 // strings; and the generation defaults ms-swift takes from generation_config.json.
-// Conversations a native template cannot hold as rounds (consecutive user turns) are rendered
-// with the model's chat template, as transformers renders them.
+// Conversations a native template cannot hold (consecutive user turns; tools and tool calls,
+// since the native agent templates are not built yet) are rendered with the model's chat
+// template, as transformers renders them.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,9 +45,12 @@ class ChatFormatter {
   ~ChatFormatter();
 
   // Conversation (ending in a user or tool turn) -> prompt ids with the generation prompt.
-  // Throws swift::Error for malformed messages (unknown roles, non-string content...).
-  std::vector<std::int32_t> prompt_ids(const nlohmann::ordered_json& messages) const;
-  std::string prompt_text(const nlohmann::ordered_json& messages) const;
+  // `tools`: the row's tool schemas (a list, a JSON string of one, or null). Throws swift::Error
+  // for malformed messages (unknown roles, non-string content...).
+  std::vector<std::int32_t> prompt_ids(const nlohmann::ordered_json& messages,
+                                       const nlohmann::ordered_json& tools = nullptr) const;
+  std::string prompt_text(const nlohmann::ordered_json& messages,
+                          const nlohmann::ordered_json& tools = nullptr) const;
 
   const std::string& template_name() const { return template_name_; }
   const std::vector<std::int32_t>& stop_token_ids() const { return stop_ids_; }
@@ -54,7 +58,7 @@ class ChatFormatter {
   const ChatOptions& options() const { return options_; }
 
  private:
-  bool use_jinja(const nlohmann::ordered_json& messages) const;
+  bool use_jinja(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;
 
   std::shared_ptr<const tok::Tokenizer> tok_;
   bool has_chat_template_ = false;

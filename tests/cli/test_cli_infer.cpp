@@ -147,6 +147,37 @@ TEST(InferCli, LabelsLogprobsAppendAndOtherFormats) {
     EXPECT_EQ(jrows[i]["response"], f.goldens[i]["response"]);
 }
 
+TEST(InferCli, ToolRowsRenderWithTheChatTemplate) {
+  const std::string tmp = temp_dir("tools");
+  Fixture f = fixture("qwen3_e2e", "qwen3", tmp);
+  if (f.model.empty()) GTEST_SKIP() << "tokenizer test asset missing";
+  const std::string tool =
+      R"([{"type": "function", "function": {"name": "get_weather", "description": "Weather", )"
+      R"("parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])";
+  const std::string data = tmp + "/tools.jsonl";
+  {
+    std::ofstream out(data);
+    // Written by hand: key order matters (the schema renders in the order given).
+    out << "{\"messages\": " << f.goldens[0]["messages"].dump() << ", \"tools\": " << tool << "}\n";
+    out << json{{"messages", f.goldens[0]["messages"]}, {"tools", tool}}.dump() << "\n";
+    out << json{{"messages", f.goldens[0]["messages"]}}.dump() << "\n";
+  }
+  const std::string out = tmp + "/out.jsonl";
+  auto r = run("infer --model " + f.model + " --val_dataset " + data +
+               " --temperature 0 --max_new_tokens 8 --result_path " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tools"), std::string::npos) << r.out;  // says how it rendered them
+  auto rows = read_jsonl(out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["response"], rows[1]["response"]);  // list or JSON string: same prompt
+  EXPECT_NE(rows[0]["response"], rows[2]["response"]);  // the schema is in the prompt
+  std::ofstream(data) << json{{"messages", f.goldens[0]["messages"]}, {"tools", "{oops"}}.dump()
+                      << "\n";
+  r = run("infer --model " + f.model + " --val_dataset " + data + " --result_path " + out);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("'tools'"), std::string::npos) << r.out;
+}
+
 TEST(InferCli, Interactive) {
   const std::string tmp = temp_dir("chat");
   Fixture f = fixture("qwen3_e2e", "qwen3", tmp);

@@ -119,9 +119,11 @@ struct Session {
   bool logprobs = false;
 };
 
-infer::GenerationRequest request_for(const Session& s, const OJson& messages) {
+infer::GenerationRequest request_for(const Session& s,
+                                     const OJson& messages,
+                                     const OJson& tools = nullptr) {
   infer::GenerationRequest r = s.base_request;
-  r.prompt_ids = s.chat->prompt_ids(messages);
+  r.prompt_ids = s.chat->prompt_ids(messages, tools);
   r.adapter = s.adapter;
   return r;
 }
@@ -162,7 +164,7 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
       msgs.erase(msgs.size() - 1);
     }
     try {
-      requests.push_back(request_for(s, msgs));
+      requests.push_back(request_for(s, msgs, rows[i].value("tools", OJson(nullptr))));
     } catch (const swift::Error& e) {
       SWIFT_FAIL("[infer] val_dataset row {}: {}", i + 1, e.what());
     }
