@@ -76,7 +76,8 @@ TEST_P(InferCli, DatasetResponsesEqualTransformers) {
   Fixture f = fixture(GetParam().first, GetParam().second, tmp);
   if (f.model.empty())
     GTEST_SKIP() << "tokenizer test asset missing: run scripts/fetch-test-assets.sh";
-  for (const std::string extra : {"", "--max_batch_size 8", "--max_batch_size -1 --stream true"}) {
+  for (const std::string extra :
+       {"", "--max_batch_size 8 --write_batch_size 2", "--max_batch_size -1 --stream true"}) {
     SCOPED_TRACE(extra);
     const std::string out = tmp + "/out.jsonl";
     stdfs::remove(out);

@@ -184,6 +184,33 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
     rows[i] = std::move(result);
     done[i] = true;
   };
+  // Rows are printed and written in dataset order as soon as they and every row before them
+  // have finished, in chunks of --write_batch_size, so a long run keeps what it has done.
+  std::size_t next = 0;
+  auto drain = [&]() {
+    while (next < rows.size()) {
+      if (!done[next]) {
+        if (stream || !s.engine->finished(ids[next])) break;
+        finish_row(next, s.engine->take_result(ids[next]));
+      }
+      const auto& row = rows[next];
+      if (!stream) {
+        std::printf("[QUERY] %s\n",
+                    content_text(row["messages"][row["messages"].size() - 2]).c_str());
+        if (!labels[next].is_null())
+          std::printf("[LABELS] %s\n", labels[next].get<std::string>().c_str());
+        std::printf("[RESPONSE] %s\n%s\n", row["response"].get<std::string>().c_str(),
+                    std::string(50, '-').c_str());
+      }
+      pending.push_back(row);
+      ++next;
+      if (static_cast<std::int64_t>(pending.size()) >= chunk) {
+        std::fflush(stdout);
+        out.write(pending);
+        pending.clear();
+      }
+    }
+  };
   // Streamed output needs one request at a time; otherwise everything is queued and the
   // engine batches up to --max_batch_size sequences.
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -197,29 +224,17 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
       s.engine->run();
       std::printf("\n");
       finish_row(i, s.engine->take_result(ids[i]));
+      drain();
     } else {
       ids[i] = s.engine->submit(requests[i]);
     }
   }
   if (!stream) {
-    s.engine->run();
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      if (!done[i]) finish_row(i, s.engine->take_result(ids[i]));
+    while (s.engine->step()) drain();
+    drain();
   }
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (!stream) {
-      std::printf("[QUERY] %s\n",
-                  content_text(rows[i]["messages"][rows[i]["messages"].size() - 2]).c_str());
-      if (!labels[i].is_null()) std::printf("[LABELS] %s\n", labels[i].get<std::string>().c_str());
-      std::printf("[RESPONSE] %s\n%s\n", rows[i]["response"].get<std::string>().c_str(),
-                  std::string(50, '-').c_str());
-    }
-    pending.push_back(rows[i]);
-    if (static_cast<std::int64_t>(pending.size()) >= chunk) {
-      out.write(pending);
-      pending.clear();
-    }
-  }
+  SWIFT_CHECK(next == rows.size(), "[infer] {} of {} rows did not finish", rows.size() - next,
+              rows.size());
   out.write(pending);
   std::fflush(stdout);
   SWIFT_INFO("The inference results have been saved to result_path: {}", out.path());
