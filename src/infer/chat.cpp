@@ -133,45 +133,48 @@ bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
   return true;
 }
 
+std::string ChatFormatter::jinja_text(const nlohmann::ordered_json& messages,
+                                      const nlohmann::ordered_json& tools) const {
+  nlohmann::ordered_json msgs = messages;
+  if (options_.system && !(msgs.size() && msgs[0]["role"] == "system"))
+    msgs.insert(msgs.begin(),
+                nlohmann::ordered_json{{"role", "system"}, {"content", *options_.system}});
+  nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
+  if (!tools.is_null()) kwargs["tools"] = tools;
+  // Hybrid thinking templates answer without thinking unless asked, in both backends.
+  if (options_.enable_thinking)
+    kwargs["enable_thinking"] = *options_.enable_thinking;
+  else if (!swift_->meta().non_thinking_prefix.empty())
+    kwargs["enable_thinking"] = false;
+  return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
+}
+
+tmpl::EncodeOptions ChatFormatter::native_options() const {
+  tmpl::EncodeOptions opts;
+  opts.mode = tmpl::Mode::kInfer;
+  opts.system = options_.system;
+  opts.enable_thinking = options_.enable_thinking;
+  opts.response_prefix = options_.response_prefix;
+  return opts;
+}
+
 std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages,
                                        const nlohmann::ordered_json& tools_in) const {
   validate_messages(messages);
   const nlohmann::ordered_json tools = tool_list(tools_in);
-  if (use_jinja(messages, tools)) {
-    nlohmann::ordered_json msgs = messages;
-    if (options_.system && !(msgs.size() && msgs[0]["role"] == "system"))
-      msgs.insert(msgs.begin(),
-                  nlohmann::ordered_json{{"role", "system"}, {"content", *options_.system}});
-    nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
-    if (!tools.is_null()) kwargs["tools"] = tools;
-    // Hybrid thinking templates answer without thinking unless asked, in both backends.
-    if (options_.enable_thinking)
-      kwargs["enable_thinking"] = *options_.enable_thinking;
-    else if (!swift_->meta().non_thinking_prefix.empty())
-      kwargs["enable_thinking"] = false;
-    return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
-  }
-  tmpl::EncodeOptions opts;
-  opts.mode = tmpl::Mode::kInfer;
-  opts.system = options_.system;
-  opts.enable_thinking = options_.enable_thinking;
-  opts.response_prefix = options_.response_prefix;
-  return swift_->render(messages, opts);
+  if (use_jinja(messages, tools)) return jinja_text(messages, tools);
+  return swift_->render(messages, native_options());
 }
 
 std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages,
-                                                    const nlohmann::ordered_json& tools) const {
+                                                    const nlohmann::ordered_json& tools_in) const {
   validate_messages(messages);
-  if (use_jinja(messages, tool_list(tools))) {
+  const nlohmann::ordered_json tools = tool_list(tools_in);
+  if (use_jinja(messages, tools)) {
     // transformers tokenizes the rendered chat without adding special tokens again.
-    return tok_->encode_like_transformers(prompt_text(messages, tools), false);
+    return tok_->encode_like_transformers(jinja_text(messages, tools), false);
   }
-  tmpl::EncodeOptions opts;
-  opts.mode = tmpl::Mode::kInfer;
-  opts.system = options_.system;
-  opts.enable_thinking = options_.enable_thinking;
-  opts.response_prefix = options_.response_prefix;
-  return swift_->encode(messages, opts).input_ids;
+  return swift_->encode(messages, native_options()).input_ids;
 }
 
 SamplingParams sampling_defaults(const nlohmann::json& gc, const GenerationOverrides& o) {

@@ -22,7 +22,8 @@ class Tokenizer;
 }
 namespace swift::tmpl {
 class SwiftTemplate;
-}
+struct EncodeOptions;
+}  // namespace swift::tmpl
 
 namespace swift::infer {
 
@@ -59,6 +60,9 @@ class ChatFormatter {
 
  private:
   bool use_jinja(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;
+  std::string jinja_text(const nlohmann::ordered_json& messages,
+                         const nlohmann::ordered_json& tools) const;
+  tmpl::EncodeOptions native_options() const;
 
   std::shared_ptr<const tok::Tokenizer> tok_;
   bool has_chat_template_ = false;

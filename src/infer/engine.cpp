@@ -371,9 +371,8 @@ bool Engine::step() {
         Sequence& s = *sampling[i]->seq;
         if (s.done) continue;  // cancelled from a callback of this step
         Request& r = m.requests.at(s.request);
-        std::vector<std::int32_t> prompt(s.tokens.begin(), s.tokens.begin() + s.prompt_len);
         SampledToken t =
-            s.sampler->sample(logits[static_cast<std::int64_t>(i)], prompt, s.generated);
+            s.sampler->sample(logits[static_cast<std::int64_t>(i)], r.req.prompt_ids, s.generated);
         m.handle_token(s, r, t);
       }
     }

@@ -14,31 +14,8 @@ namespace {
 
 // Length of the well-formed UTF-8 sequence at p (RFC 3629, as nlohmann's lexer checks it), or 0.
 std::size_t utf8_len(const unsigned char* p, const unsigned char* end) {
-  const unsigned char b0 = p[0];
-  int need;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1;
-  } else if (b0 == 0xE0) {
-    need = 2, lo = 0xA0;
-  } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-    need = 2;
-  } else if (b0 == 0xED) {
-    need = 2, hi = 0x9F;
-  } else if (b0 == 0xF0) {
-    need = 3, lo = 0x90;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    need = 3;
-  } else if (b0 == 0xF4) {
-    need = 3, hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (end - p <= need) return 0;
-  if (p[1] < lo || p[1] > hi) return 0;
-  for (int k = 2; k <= need; ++k)
-    if (p[k] < 0x80 || p[k] > 0xBF) return 0;
-  return static_cast<std::size_t>(need) + 1;
+  return utf8_seq_len(
+      std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(end - p)), 0);
 }
 
 class Scanner {

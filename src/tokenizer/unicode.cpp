@@ -9,9 +9,33 @@ namespace swift::tok {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 with `bad` = bytes of the maximal
-// invalid prefix (at least 1), following the Unicode "maximal subpart" rule Rust uses.
-std::size_t utf8_seq(std::string_view s, std::size_t i, std::size_t& bad) {
+struct ByteTable {
+  std::array<char32_t, 256> to_char{};
+  std::array<int, 512> to_byte{};
+  ByteTable() {
+    to_byte.fill(-1);
+    std::array<bool, 256> direct{};
+    for (int b = '!'; b <= '~'; ++b) direct[b] = true;
+    for (int b = 0xA1; b <= 0xAC; ++b) direct[b] = true;
+    for (int b = 0xAE; b <= 0xFF; ++b) direct[b] = true;
+    int n = 0;
+    for (int b = 0; b < 256; ++b) {
+      to_char[b] = direct[b] ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
+      to_byte[to_char[b]] = b;
+    }
+  }
+};
+
+const ByteTable& byte_table() {
+  static const ByteTable t;
+  return t;
+}
+
+}  // namespace
+
+std::size_t utf8_seq_len(std::string_view s, std::size_t i, std::size_t* bad_out) {
+  std::size_t ignored = 0;
+  std::size_t& bad = bad_out ? *bad_out : ignored;
   const auto b0 = static_cast<unsigned char>(s[i]);
   bad = 1;
   if (b0 < 0x80) return 1;
@@ -49,33 +73,9 @@ std::size_t utf8_seq(std::string_view s, std::size_t i, std::size_t& bad) {
   return need + 1;
 }
 
-struct ByteTable {
-  std::array<char32_t, 256> to_char{};
-  std::array<int, 512> to_byte{};
-  ByteTable() {
-    to_byte.fill(-1);
-    std::array<bool, 256> direct{};
-    for (int b = '!'; b <= '~'; ++b) direct[b] = true;
-    for (int b = 0xA1; b <= 0xAC; ++b) direct[b] = true;
-    for (int b = 0xAE; b <= 0xFF; ++b) direct[b] = true;
-    int n = 0;
-    for (int b = 0; b < 256; ++b) {
-      to_char[b] = direct[b] ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
-      to_byte[to_char[b]] = b;
-    }
-  }
-};
-
-const ByteTable& byte_table() {
-  static const ByteTable t;
-  return t;
-}
-
-}  // namespace
-
 char32_t next_cp(std::string_view s, std::size_t& i) {
   std::size_t bad = 0;
-  const std::size_t n = utf8_seq(s, i, bad);
+  const std::size_t n = utf8_seq_len(s, i, &bad);
   if (n == 0) {
     i += 1;
     return 0xFFFD;
@@ -101,7 +101,7 @@ char32_t next_cp(std::string_view s, std::size_t& i) {
 
 std::size_t cp_len_at(std::string_view s, std::size_t i) {
   std::size_t bad = 0;
-  const std::size_t n = utf8_seq(s, i, bad);
+  const std::size_t n = utf8_seq_len(s, i, &bad);
   return n == 0 ? 1 : n;
 }
 
@@ -133,7 +133,7 @@ std::vector<char32_t> to_cps(std::string_view s) {
 bool is_valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     std::size_t bad = 0;
-    const std::size_t n = utf8_seq(s, i, bad);
+    const std::size_t n = utf8_seq_len(s, i, &bad);
     if (n == 0) return false;
     i += n;
   }
@@ -145,7 +145,7 @@ std::string utf8_lossy(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     std::size_t bad = 0;
-    const std::size_t n = utf8_seq(s, i, bad);
+    const std::size_t n = utf8_seq_len(s, i, &bad);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       i += bad;

@@ -16,6 +16,10 @@ void append_utf8(std::string& out, char32_t cp);
 std::vector<char32_t> to_cps(std::string_view s);
 std::size_t cp_len_at(std::string_view s, std::size_t i);  // bytes of the code point at i
 
+// Bytes of the well-formed UTF-8 sequence at s[i] (RFC 3629), or 0 when there is none; then
+// `bad` (if given) gets the length of the maximal invalid prefix, at least 1 (the Unicode
+// "maximal subpart" rule Rust's lossy decoding uses).
+std::size_t utf8_seq_len(std::string_view s, std::size_t i, std::size_t* bad = nullptr);
 bool is_valid_utf8(std::string_view s);
 // Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes one U+FFFD.
 std::string utf8_lossy(std::string_view bytes);

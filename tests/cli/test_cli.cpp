@@ -1,35 +1,23 @@
 // Runs build/bin/swift as a user would and checks exit codes and output.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/run_command.h"
+
 namespace {
 
 namespace stdfs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = swift::testing::CommandResult;
 
 Result run(const std::string& args, const std::string& env = "") {
-  std::string cmd = "env -u NPROC_PER_NODE -u WORLD_SIZE -u NNODES " + env + " " +
-                    std::string(SWIFT_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return swift::testing::run_command("env -u NPROC_PER_NODE -u WORLD_SIZE -u NNODES " + env + " " +
+                                     std::string(SWIFT_BIN) + " " + args + " 2>&1");
 }
 
 // Only the JSON object printed by --show_args (logging goes to stderr, merged here).

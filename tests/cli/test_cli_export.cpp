@@ -1,16 +1,15 @@
 // Black-box tests of `swift export --merge_lora`, `swift merge-lora` and `swift create-model`:
 // exit codes, default output naming, exist_ok, and one-line errors for bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/run_command.h"
 #include "common/test_assets.h"
 
 namespace {
@@ -19,23 +18,12 @@ namespace stdfs = std::filesystem;
 
 const std::string kHf = std::string(SWIFT_SOURCE_DIR) + "/tests/data/hf/";
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = swift::testing::CommandResult;
 
 Result run(const std::string& args) {
-  std::string cmd = "env -u NPROC_PER_NODE -u WORLD_SIZE -u NNODES HF_HUB_OFFLINE=1 " +
-                    std::string(SWIFT_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return swift::testing::run_command(
+      "env -u NPROC_PER_NODE -u WORLD_SIZE -u NNODES HF_HUB_OFFLINE=1 " + std::string(SWIFT_BIN) +
+      " " + args + " 2>&1");
 }
 
 // Exactly one error line, and it says something.

@@ -2,38 +2,26 @@
 // tokenizer): batch inference over a dataset gives transformers' greedy responses one by one,
 // batched and streamed; the result rows carry ms-swift's fields; interactive chat; bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/e2e_model.h"
+#include "common/run_command.h"
 
 namespace {
 
 namespace stdfs = std::filesystem;
 using nlohmann::json;
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using Result = swift::testing::CommandResult;
 
 Result run(const std::string& args, const std::string& stdin_text = "") {
   std::string cmd = std::string(SWIFT_BIN) + " " + args + " 2>&1";
   if (!stdin_text.empty()) cmd = "printf '" + stdin_text + "' | " + cmd;
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return swift::testing::run_command(cmd);
 }
 
 std::string temp_dir(const std::string& name) {
