@@ -1,6 +1,7 @@
 // The argument machinery against ms-swift's documented behaviour (ms-swift-spec §1): syntax,
 // config files, aliases, suggestions, derived defaults and the versioned output folder.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +20,8 @@ std::vector<std::string> words(std::initializer_list<const char*> w) {
 }
 
 std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("swift_test_args_" + name);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("swift_test_args_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

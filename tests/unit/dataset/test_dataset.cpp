@@ -1,6 +1,7 @@
 // Dataset formats and specifiers as ms-swift documents them (ms-swift-spec §3.1-3.2): every row
 // format yields the same canonical messages; #N counts; strict and lenient bad-row handling.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,8 @@ using swift::dataset::load_dataset;
 using swift::dataset::LoadOptions;
 
 std::string temp_file(const std::string& name, const std::string& content) {
-  auto dir = std::filesystem::temp_directory_path() / "swift_test_dataset";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("swift_test_dataset_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = (dir / name).string();
   std::ofstream(path, std::ios::binary) << content;
