@@ -21,13 +21,18 @@ void validate_messages(const nlohmann::ordered_json& messages) {
     SWIFT_CHECK(m.is_object() && m.contains("role") && m["role"].is_string(),
                 "[infer] every message needs a string 'role'");
     const auto role = m["role"].get<std::string>();
-    SWIFT_CHECK(role == "system" || role == "user" || role == "assistant" || role == "tool",
-                "[infer] unknown role '{}' (use system, user, assistant or tool)", role);
-    SWIFT_CHECK(m.contains("content") && (m["content"].is_string() || m["content"].is_null()),
+    SWIFT_CHECK(role == "system" || role == "user" || role == "assistant" || role == "tool" ||
+                    role == "tool_call" || role == "tool_response",
+                "[infer] unknown role '{}' (use system, user, assistant, tool, tool_call or "
+                "tool_response)",
+                role);
+    const bool tool = role == "tool" || role == "tool_call" || role == "tool_response";
+    SWIFT_CHECK(m.contains("content") && (m["content"].is_string() || m["content"].is_null() ||
+                                          (tool && m["content"].is_object())),
                 "[infer] the content of a '{}' message must be a string", role);
   }
   const auto last = messages.back()["role"].get<std::string>();
-  SWIFT_CHECK(last == "user" || last == "tool",
+  SWIFT_CHECK(last == "user" || last == "tool" || last == "tool_response",
               "[infer] the conversation must end with a user or tool message (it ends with {})",
               last);
 }
@@ -100,16 +105,23 @@ nlohmann::ordered_json tool_list(const nlohmann::ordered_json& tools) {
 
 }  // namespace
 
-// The native templates hold query/response rounds without tools: consecutive user (or
-// assistant) turns (ms-swift would merge them), tool schemas and assistant tool calls are
-// rendered with the model's own chat template instead, as transformers renders them.
+// Consecutive user (or assistant) turns (ms-swift would merge them), and tools or tool calls
+// where no agent template applies, are rendered with the model's own chat template instead, as
+// transformers renders them.
 bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
                               const nlohmann::ordered_json& tools) const {
-  if (options_.backend == "jinja") return true;
+  if (options_.backend == "jinja") {
+    for (const auto& m : messages)
+      SWIFT_CHECK(m["role"] != "tool_call" && m["role"] != "tool_response",
+                  "[infer] --template_backend jinja takes OpenAI messages: write tool calls as "
+                  "assistant 'tool_calls' and results as 'tool' messages");
+    return true;
+  }
+  const bool agent = options_.agent_template || !swift_->meta().agent_template.empty();
   std::string why;
-  if (!tools.is_null()) why = "tools";
+  if (!tools.is_null() && !agent) why = "tools";
   for (std::size_t i = 0; i < messages.size() && why.empty(); ++i) {
-    if (messages[i].contains("tool_calls") && !messages[i]["tool_calls"].is_null()) {
+    if (!agent && messages[i].contains("tool_calls") && !messages[i]["tool_calls"].is_null()) {
       why = "tool calls";
     } else if (i > 0) {
       const auto& a = messages[i - 1]["role"];
@@ -121,8 +133,8 @@ bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
   SWIFT_CHECK(
       has_chat_template_,
       "[infer] a conversation with {} needs the model's chat template (tokenizer_config.json "
-      "has none) or a native agent template, which is not built yet",
-      why);
+      "has none){}",
+      why, agent ? "" : " or --agent_template (hermes, react_en, llama3)");
   if (!warned_jinja_) {
     SWIFT_INFO(
         "a conversation has {}: it is rendered with the model's chat template, as "
@@ -149,8 +161,10 @@ std::string ChatFormatter::jinja_text(const nlohmann::ordered_json& messages,
   return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
 }
 
-tmpl::EncodeOptions ChatFormatter::native_options() const {
+tmpl::EncodeOptions ChatFormatter::native_options(const nlohmann::ordered_json& tools) const {
   tmpl::EncodeOptions opts;
+  opts.tools = tools;
+  opts.agent_template = options_.agent_template;
   opts.mode = tmpl::Mode::kInfer;
   opts.system = options_.system;
   opts.enable_thinking = options_.enable_thinking;
@@ -163,7 +177,7 @@ std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages,
   validate_messages(messages);
   const nlohmann::ordered_json tools = tool_list(tools_in);
   if (use_jinja(messages, tools)) return jinja_text(messages, tools);
-  return swift_->render(messages, native_options());
+  return swift_->render(messages, native_options(tools));
 }
 
 std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages,
@@ -174,7 +188,7 @@ std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json
     // transformers tokenizes the rendered chat without adding special tokens again.
     return tok_->encode_like_transformers(jinja_text(messages, tools), false);
   }
-  return swift_->encode(messages, native_options()).input_ids;
+  return swift_->encode(messages, native_options(tools)).input_ids;
 }
 
 SamplingParams sampling_defaults(const nlohmann::json& gc, const GenerationOverrides& o) {

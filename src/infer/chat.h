@@ -2,9 +2,10 @@
 // the tokenizer's Jinja chat template with --template_backend jinja), the stop token ids (EOS
 // of the tokenizer and generation_config.json, single-token template stop words) and the stop
 // strings; and the generation defaults ms-swift takes from generation_config.json.
-// Conversations a native template cannot hold (consecutive user turns; tools and tool calls,
-// since the native agent templates are not built yet) are rendered with the model's chat
-// template, as transformers renders them.
+// Tools and tool calls are written by the template's agent template (hermes for the Qwen
+// family, llama3 for Llama 3, or --agent_template). Conversations a native template cannot
+// hold (consecutive user turns; tools where no agent template applies) are rendered with the
+// model's chat template, as transformers renders them.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@ struct ChatOptions {
   std::optional<std::string> system;  // used when a conversation has no system message
   std::optional<bool> enable_thinking;
   std::optional<std::string> response_prefix;
+  std::optional<std::string> agent_template;  // unset: the template's own
 };
 
 class ChatFormatter {
@@ -62,7 +64,7 @@ class ChatFormatter {
   bool use_jinja(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;
   std::string jinja_text(const nlohmann::ordered_json& messages,
                          const nlohmann::ordered_json& tools) const;
-  tmpl::EncodeOptions native_options() const;
+  tmpl::EncodeOptions native_options(const nlohmann::ordered_json& tools) const;
 
   std::shared_ptr<const tok::Tokenizer> tok_;
   bool has_chat_template_ = false;

@@ -5,12 +5,16 @@
 
 #include <ctime>
 
+#include "template/agent_template.h"
+
 namespace swift::tmpl {
 namespace {
 
 struct Msg {
   std::string role;
   std::optional<std::string> content;
+  std::vector<std::string> parts;  // a tool turn: its text pieces (tool results written out)
+  nlohmann::ordered_json call;     // a tool_call message: its content
 };
 
 bool starts_with(const std::string& s, const std::string& p) {
@@ -50,9 +54,10 @@ std::string content_text(const nlohmann::ordered_json& c) {
   SWIFT_FAIL("[template] message content must be a string or a list of text parts");
 }
 
+// ms-swift's get_last_user_round: the last user or tool turn.
 int last_user_index(const std::vector<Msg>& msgs) {
   for (int i = static_cast<int>(msgs.size()) - 1; i >= 0; --i)
-    if (msgs[i].role == "user") return i;
+    if (msgs[i].role == "user" || msgs[i].role == "tool") return i;
   return -1;
 }
 
@@ -133,7 +138,7 @@ std::vector<std::string> SwiftTemplate::stop_words() const {
   add(cfg_.eos_token);
   std::string suffix;
   for (const auto& x : meta_.suffix) suffix += expand(x, "", "");
-  add(suffix);
+  add(py_strip(suffix));  // "<|im_end|>\n" stops at "<|im_end|>"
   for (const auto& w : meta_.stop_words) add(w);
   return out;
 }
@@ -149,7 +154,23 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
   bool ignore_empty_think = opts.loss_scale.find("+ignore_empty_think") != std::string::npos;
 
   // ---- normalise messages --------------------------------------------------------------
-  std::vector<Msg> msgs;
+  // (1) roles, contents, OpenAI tool_calls -> tool_call messages; (2) consecutive tool calls ->
+  // one assistant turn; (3) tool results right after a user turn join that query; (4) tool
+  // results after an assistant turn become a tool query turn; consecutive user/assistant turns
+  // merge. The order is ms-swift's (_preprocess_tool_call, standalone tools, prepare_inputs).
+  std::unique_ptr<AgentTemplate> agent_holder;
+  auto agent = [&]() -> const AgentTemplate& {
+    if (!agent_holder) {
+      std::string name = opts.agent_template.value_or(meta_.agent_template);
+      SWIFT_CHECK(!name.empty(),
+                  "[template] template '{}' has no default agent template for tools and tool "
+                  "calls; pass --agent_template (hermes, react_en or llama3)",
+                  meta_.name);
+      agent_holder = make_agent_template(name);
+    }
+    return *agent_holder;
+  };
+  std::vector<Msg> raw;
   std::optional<std::string> system;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto& m = messages[i];
@@ -157,8 +178,17 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
                 "[template] message {} has no role", i);
     std::string role = m["role"].get<std::string>();
     if (role == "tool_response") role = "tool";
+    const bool has_content = m.contains("content") && !m["content"].is_null();
+    if (role == "tool_call") {
+      SWIFT_CHECK(has_content, "[template] tool_call message {} has no content", i);
+      raw.push_back({role, std::nullopt, {}, m["content"]});
+      continue;
+    }
     std::optional<std::string> content;
-    if (m.contains("content") && !m["content"].is_null()) content = content_text(m["content"]);
+    if (role == "tool" && has_content && !m["content"].is_string())
+      content = python_json(m["content"]);  // ms-swift json.dumps a non-string tool result
+    else if (has_content)
+      content = content_text(m["content"]);
     if (role == "system") {
       SWIFT_CHECK(i == 0, "[template] a system message is only allowed first (message {})", i);
       system = content.value_or("");
@@ -166,12 +196,80 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     }
     SWIFT_CHECK(role == "user" || role == "assistant" || role == "tool",
                 "[template] unsupported role '{}' in message {}", role, i);
-    if (!msgs.empty() && msgs.back().role == role && role != "tool" && content &&
-        msgs.back().content) {
-      *msgs.back().content += *content;  // consecutive same-role turns are merged, as ms-swift does
+    if (role == "assistant" && m.contains("tool_calls") && !m["tool_calls"].is_null()) {
+      const auto& calls = m["tool_calls"];
+      SWIFT_CHECK(calls.is_array(), "[template] message {}: tool_calls must be a list", i);
+      if (content && !content->empty()) raw.push_back({role, content, {}, {}});
+      for (const auto& c : calls) {
+        const auto& fn = c.is_object() && c.contains("function") ? c["function"] : c;
+        SWIFT_CHECK(fn.is_object() && fn.contains("name"),
+                    "[template] message {}: each tool call needs a function name", i);
+        nlohmann::ordered_json args = fn.value("arguments", nlohmann::ordered_json::object());
+        if (args.is_string()) {
+          try {
+            args = nlohmann::ordered_json::parse(args.get<std::string>());
+          } catch (const nlohmann::json::exception&) {  // kept as text, as ms-swift does
+          }
+        }
+        raw.push_back({"tool_call", std::nullopt, {}, {{"name", fn["name"]}, {"arguments", args}}});
+      }
+      if (!calls.empty()) continue;
+    }
+    raw.push_back({role, content, {}, {}});
+  }
+  // (2) tool calls -> assistant text
+  std::vector<Msg> step;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i].role != "tool_call") {
+      step.push_back(std::move(raw[i]));
       continue;
     }
-    msgs.push_back({role, content});
+    std::vector<nlohmann::ordered_json> calls;
+    for (; i < raw.size() && raw[i].role == "tool_call"; ++i)
+      calls.push_back(parse_tool_call(raw[i].call));
+    --i;
+    step.push_back({"assistant", agent().format_tool_calls(calls), {}, {}});
+  }
+  // (3) standalone tool results
+  raw.clear();
+  for (std::size_t i = 0; i < step.size(); ++i) {
+    const bool standalone =
+        step[i].role == "tool" &&
+        (raw.empty() || (raw.back().role != "assistant" && raw.back().role != "tool"));
+    if (!standalone) {
+      raw.push_back(std::move(step[i]));
+      continue;
+    }
+    SWIFT_CHECK(!raw.empty() && raw.back().role == "user" && raw.back().content,
+                "[template] a tool result must follow an assistant tool call or a user message "
+                "(message {})",
+                i);
+    std::vector<std::string> results;
+    for (; i < step.size() && step[i].role == "tool"; ++i)
+      results.push_back(step[i].content.value_or(""));
+    --i;
+    *raw.back().content += agent().format_standalone_tool_responses(results, meta_);
+  }
+  // (4) tool turns after assistant turns; merging
+  std::vector<Msg> msgs;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    Msg& r = raw[i];
+    if (r.role == "tool") {
+      std::vector<std::string> results;
+      for (; i < raw.size() && raw[i].role == "tool"; ++i)
+        results.push_back(raw[i].content.value_or(""));
+      --i;
+      std::string assistant = msgs.back().content.value_or("");
+      Msg t{"tool", std::nullopt, agent().format_tool_responses(assistant, results, meta_), {}};
+      msgs.back().content = assistant;
+      msgs.push_back(std::move(t));
+      continue;
+    }
+    if (!msgs.empty() && msgs.back().role == r.role && r.content && msgs.back().content) {
+      *msgs.back().content += *r.content;  // consecutive same-role turns merge, as in ms-swift
+      continue;
+    }
+    msgs.push_back(std::move(r));
   }
   if (!train && (msgs.empty() || msgs.back().role != "assistant"))
     msgs.push_back({"assistant", std::nullopt});
@@ -223,6 +321,12 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
 
   // ---- system ---------------------------------------------------------------------------
   if (!system) system = opts.system ? opts.system : meta_.default_system;
+  const std::vector<nlohmann::ordered_json> tools = parse_tools(opts.tools);
+  if (!tools.empty()) {
+    std::string* first_user =
+        msgs[0].role == "user" && msgs[0].content ? &*msgs[0].content : nullptr;
+    system = agent().format_tools(tools, system, first_user);
+  }
   std::string sys = system.value_or("");
   const bool post_system = !meta_.system_prompt.empty();
   SWIFT_CHECK(
@@ -277,15 +381,14 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     std::vector<std::string> prompt;
     std::string query = q.content.value_or("");
     if (q.role == "tool") {
-      prompt = {query};
+      prompt = q.parts;
       query.clear();
     } else if (post_system && i + 1 == n_round) {
       prompt = meta_.system_prompt;
     } else {
       prompt = meta_.prompt;
     }
-    for (const auto& p : prompt)
-      push_text(q.role == "tool" ? p : expand(p, sys, query), ContextType::kOther);
+    for (const auto& p : prompt) push_text(expand(p, sys, query), ContextType::kOther);
     if (i + 1 < n_round) {
       push_text(*r.content, ContextType::kResponse);
       if (msgs[2 * (i + 1)].role != "tool")

@@ -36,6 +36,10 @@ struct EncodeOptions {
   bool preserve_thinking = false;
   std::int64_t max_length = 0;                 // 0: no limit
   std::string truncation_strategy = "delete";  // delete | left | right
+  // The row's tool schemas (a list, or a JSON string of one; null: none) and the agent template
+  // that writes tools, tool calls and tool results (unset: the template's own, e.g. hermes).
+  nlohmann::ordered_json tools;
+  std::optional<std::string> agent_template;
 };
 
 // One piece of the rendered sequence: text (or token ids for BOS/EOS given as ids) + weight.
@@ -62,7 +66,8 @@ class SwiftTemplate {
 
   const TemplateMeta& meta() const { return meta_; }
 
-  // messages: [{role: system|user|assistant|tool, content: str}, ...].
+  // messages: [{role: system|user|assistant|tool|tool_call|tool_response, content}, ...];
+  // assistant messages may carry OpenAI `tool_calls`.
   std::vector<Segment> segments(const nlohmann::ordered_json& messages,
                                 const EncodeOptions& opts) const;
   std::string render(const nlohmann::ordered_json& messages, const EncodeOptions& opts) const;

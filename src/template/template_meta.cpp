@@ -22,7 +22,8 @@ TemplateMeta chatml(const std::string& name) {
   m.name = name;
   m.prompt = {"<|im_start|>user\n{{QUERY}}<|im_end|>\n<|im_start|>assistant\n"};
   m.chat_sep = {"<|im_end|>\n"};
-  m.suffix = {"<|im_end|>"};
+  // ms-swift (since its PR #6656) ends chatml answers with "<|im_end|>\n", both tokens trained.
+  m.suffix = {"<|im_end|>\n"};
   m.system_prefix = {"<|im_start|>system\n{{SYSTEM}}<|im_end|>\n"};
   return m;
 }
@@ -31,6 +32,7 @@ TemplateMeta qwen(const std::string& name, std::optional<std::string> system) {
   TemplateMeta m = chatml(name);
   m.default_system = std::move(system);
   m.stop_words = {"<|endoftext|>"};
+  m.agent_template = "hermes";
   return m;
 }
 
@@ -70,6 +72,7 @@ std::map<std::string, TemplateMeta> build_table() {
       "<|start_header_id|>assistant<|end_header_id|>\n\n"};
   l3.chat_sep = {"<|eot_id|>"};
   l3.suffix = {"<|eot_id|>"};
+  l3.agent_template = "llama3";
   l3.system_prefix = {
       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{{SYSTEM}}<|eot_id|>"};
   add(l3);

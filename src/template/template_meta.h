@@ -28,6 +28,7 @@ struct TemplateMeta {
   std::string non_thinking_prefix;      // hybrid templates: the empty think block
   std::string history_thinking_prefix;  // put before history answers whose thinking is removed
   std::string response_prefix;          // fixed inference prefix (overrides the thinking ones)
+  std::string agent_template;  // default tool-call format ("" = none: --agent_template needed)
 };
 
 const TemplateMeta& get_template_meta(const std::string& name);  // throws on unknown names

@@ -426,6 +426,7 @@ int run_infer(const std::vector<std::string>& argv) {
   }
   co.enable_thinking = a.tmpl.enable_thinking;
   co.response_prefix = a.tmpl.response_prefix;
+  co.agent_template = a.tmpl.agent_template;
   s.chat = std::make_unique<infer::ChatFormatter>(s.tok, cfg.model_type, cfg.architectures,
                                                   gen_config, co);
 

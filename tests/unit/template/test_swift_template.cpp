@@ -63,12 +63,19 @@ TEST(SwiftTemplate, InferencePromptEqualsHfChatTemplate) {
     for (const auto& row : read_jsonl(data("hf/" + tok_name + ".chat.jsonl"))) {
       const json& conv = convs.at(row["id"].get<std::string>());
       const json& msgs = conv["messages"];
+      // Tools: Qwen3's chat template writes them as ms-swift's hermes agent template does;
+      // the Llama-3.0, Gemma-3 and DeepSeek-V3 chat templates here drop the schemas (and
+      // Llama's the calls), where ms-swift's agent templates write them, so those differ by
+      // design.
+      const bool tools = conv.contains("tools");
       bool eligible = row["add_generation_prompt"].get<bool>() && row.contains("text") &&
-                      !conv.contains("tools") && msgs.back()["role"] == "user" &&
+                      (!tools || tok_name == "qwen3") &&
+                      (msgs.back()["role"] == "user" || msgs.back()["role"] == "tool") &&
                       !(msgs.size() >= 2 && msgs[msgs.size() - 2]["role"] == "user");
       if (!eligible) continue;
       EncodeOptions o;
       o.mode = Mode::kInfer;
+      if (tools) o.tools = conv["tools"];
       // HF without enable_thinking means the template's own default (thinking on for Qwen3);
       // ms-swift's default for hybrid templates is off, so state it explicitly there.
       if (row["kwargs"].contains("enable_thinking"))
@@ -82,7 +89,7 @@ TEST(SwiftTemplate, InferencePromptEqualsHfChatTemplate) {
           << tok_name << " " << row["id"] << " kwargs=" << row["kwargs"].dump();
     }
     std::cout << tok_name << " (" << t.meta().name << ") prompt exact=" << ok << "/" << n << "\n";
-    EXPECT_GE(n, 8) << tok_name;
+    EXPECT_GE(n, tok_name == "qwen3" ? 12 : 8) << tok_name;
     total += n;
   }
   EXPECT_GE(total, 32);
@@ -206,8 +213,9 @@ TEST(SwiftTemplateLabels, DefaultTrainsAllResponsesAndDynamicEos) {
   Encoded e = t.encode(multi_conv(), EncodeOptions());
   Expect x(*tok);
   x.add(kP0, false).add("Hello! How can I help?", true);
-  x.add("<|im_end|>", true);  // dynamic EOS: the history turn's end token
-  x.add(kP1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>", true);
+  // dynamic EOS: the history turn's end ("<|im_end|>\n", the suffix) is trained
+  x.add("<|im_end|>\n", true);
+  x.add(kP1 + 1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>\n", true);
   EXPECT_EQ(e.input_ids, x.ids);
   EXPECT_EQ(e.labels, x.labels);
   EXPECT_TRUE(e.loss_scale.empty());  // binary weights: labels carry the mask
@@ -221,7 +229,7 @@ TEST(SwiftTemplateLabels, LastRoundTrainsOnlyTheLastAnswer) {
   Encoded e = t.encode(multi_conv(), o);
   Expect x(*tok);
   x.add(kP0, false).add("Hello! How can I help?", false).add("<|im_end|>", false);
-  x.add(kP1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>", true);
+  x.add(kP1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>\n", true);
   EXPECT_EQ(e.input_ids, x.ids);
   EXPECT_EQ(e.labels, x.labels);
 }
@@ -246,14 +254,14 @@ TEST(SwiftTemplateLabels, HybridThinkingPrefixAndIgnoreEmptyThink) {
   // add_non_thinking_prefix: answers without <think> get the empty think block, trained.
   Encoded e = t.encode(conv, EncodeOptions());
   Expect x(*tok);
-  x.add(p, false).add("<think>\n\n</think>\n\nHello<|im_end|>", true);
+  x.add(p, false).add("<think>\n\n</think>\n\nHello<|im_end|>\n", true);
   EXPECT_EQ(e.labels, x.labels);
   // +ignore_empty_think: the empty block is not trained.
   EncodeOptions o;
   o.loss_scale = "default+ignore_empty_think";
   Encoded f = t.encode(conv, o);
   Expect y(*tok);
-  y.add(p + "<think>\n\n</think>\n\n", false).add("Hello<|im_end|>", true);
+  y.add(p + "<think>\n\n</think>\n\n", false).add("Hello<|im_end|>\n", true);
   EXPECT_EQ(f.input_ids, y.ids);
   EXPECT_EQ(f.labels, y.labels);
 }
@@ -271,7 +279,7 @@ TEST(SwiftTemplateLabels, LastRoundDropsHistoryThinking) {
   EXPECT_EQ(text,
             "<|im_start|>user\nSolve 1+1<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n"
             "<|im_start|>user\nAnd 2+2?<|im_end|>\n<|im_start|>assistant\n<think>\nTwo.\n"
-            "</think>\n\n4<|im_end|>");
+            "</think>\n\n4<|im_end|>\n");
 }
 
 TEST(SwiftTemplateLabels, Truncation) {
@@ -293,6 +301,155 @@ TEST(SwiftTemplateLabels, Truncation) {
   o.max_length = static_cast<std::int64_t>(full.input_ids.size());
   o.truncation_strategy = "delete";
   EXPECT_NO_THROW(t.encode(multi_conv(), o));
+}
+
+// The tool conversation of the shared goldens, answered after the tool result.
+json weather_tools() {
+  return json::parse(
+      R"([{"type": "function", "function": {"name": "get_weather", "description": "Get the weather for a city", "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "City name"}, "unit": {"type": "string", "enum": ["c", "f"]}}, "required": ["city"]}}}])");
+}
+json weather_conv() {
+  return json::parse(R"([{"role": "user", "content": "Weather in Paris?"},
+    {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function":
+      {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+    {"role": "tool", "content": "{\"temp\": 21}"},
+    {"role": "assistant", "content": "It is 21 C in Paris."}])");
+}
+// The system block transformers renders for these tools with Qwen3's chat template.
+std::string qwen3_tools_system() {
+  for (const auto& row : read_jsonl(data("hf/qwen3.chat.jsonl")))
+    if (row["id"] == "tools" && row.contains("text")) {
+      std::string t = row["text"];
+      return t.substr(0, t.find("<|im_start|>user"));
+    }
+  return "";
+}
+
+TEST(SwiftTemplateLabels, HermesToolTurns) {
+  NEED_TOKENIZER(tok);
+  SwiftTemplate t(get_template_meta("qwen3_nothinking"), tok);
+  const std::string sys = qwen3_tools_system();
+  ASSERT_FALSE(sys.empty());
+  const std::string call =
+      "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+      "</tool_call>";
+  const std::string result =
+      "<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n"
+      "<|im_start|>assistant\n";
+  EncodeOptions o;
+  o.tools = weather_tools().dump();  // ms-swift rows hold tools as a JSON string
+  // default: the call and the answer are trained, the tool result is not; the call's end
+  // token is trained through dynamic EOS.
+  Encoded e = t.encode(weather_conv(), o);
+  Expect x(*tok);
+  x.add(sys + "<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n", false);
+  x.add(call, true).add("<|im_end|>\n", true).add(result, false);
+  x.add("It is 21 C in Paris.", true).add("<|im_end|>\n", true);
+  EXPECT_EQ(e.input_ids, x.ids);
+  EXPECT_EQ(e.labels, x.labels);
+  // last_round: the last user-or-tool turn starts the last round, so only the answer.
+  o.loss_scale = "last_round";
+  Encoded l = t.encode(weather_conv(), o);
+  Expect y(*tok);
+  y.add(sys + "<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n", false);
+  y.add(call, false).add("<|im_end|>\n", false).add(result, false);
+  y.add("It is 21 C in Paris.", true).add("<|im_end|>\n", true);
+  EXPECT_EQ(l.input_ids, y.ids);
+  EXPECT_EQ(l.labels, y.labels);
+  // ms-swift's own message forms give the same encoding: tool_call / tool_response roles
+  // with JSON-string contents.
+  json native = json::parse(R"([{"role": "user", "content": "Weather in Paris?"},
+    {"role": "tool_call", "content": "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}"},
+    {"role": "tool_response", "content": "{\"temp\": 21}"},
+    {"role": "assistant", "content": "It is 21 C in Paris."}])");
+  o.loss_scale = "default";
+  EXPECT_EQ(t.encode(native, o).labels, e.labels);
+}
+
+TEST(SwiftTemplate, HermesParallelCallsAndStandaloneResults) {
+  SwiftTemplate t(get_template_meta("qwen2_5"), nullptr);
+  EncodeOptions o;
+  o.mode = Mode::kInfer;
+  o.system = "";
+  json conv = json::parse(R"([{"role": "user", "content": "Q"},
+    {"role": "tool_call", "content": {"name": "a", "arguments": {"x": 1}}},
+    {"role": "tool_call", "content": {"name": "b", "parameters": "{\"y\": \"é\"}"}},
+    {"role": "tool", "content": "r1"}, {"role": "tool", "content": {"ok": true}}])");
+  EXPECT_EQ(t.render(conv, o),
+            "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n"
+            "<tool_call>\n{\"name\": \"a\", \"arguments\": {\"x\": 1}}\n</tool_call>\n"
+            "<tool_call>\n{\"name\": \"b\", \"arguments\": {\"y\": \"é\"}}\n</tool_call>"
+            "<|im_end|>\n<|im_start|>user\n<tool_response>\nr1\n</tool_response>\n"
+            "<tool_response>\n{\"ok\": true}\n</tool_response><|im_end|>\n"
+            "<|im_start|>assistant\n");
+  // A tool result straight after a user turn joins that query as its own user block.
+  json standalone = json::parse(R"([{"role": "user", "content": "Q"},
+    {"role": "tool", "content": "R"}])");
+  EXPECT_EQ(t.render(standalone, o),
+            "<|im_start|>user\nQ<|im_end|>\n<|im_start|>user\n<tool_response>\nR\n"
+            "</tool_response><|im_end|>\n<|im_start|>assistant\n");
+  // With a system prompt the tools follow it after a blank line.
+  o.system = "S";
+  o.tools = json::array({{{"name", "f"}, {"description", "d"}, {"parameters", json::object()}}});
+  json q = json::array({{{"role", "user"}, {"content", "Q"}}});
+  EXPECT_EQ(t.render(q, o).rfind("<|im_start|>system\nS\n\n# Tools\n\nYou may call", 0), 0u);
+  EXPECT_NE(t.render(q, o).find("<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"f\", "
+                                "\"description\": \"d\", \"parameters\": {}}}\n</tools>"),
+            std::string::npos);
+}
+
+TEST(SwiftTemplate, ReactAndLlama3AgentTemplates) {
+  json tools = json::array({{{"name", "f"}, {"description", "d"}, {"parameters", json::object()}}});
+  json conv = json::parse(R"([{"role": "user", "content": "Q"},
+    {"role": "tool_call", "content": {"name": "f", "arguments": {"x": "y"}}},
+    {"role": "tool", "content": "R"}, {"role": "assistant", "content": "A"}])");
+  EncodeOptions o;
+  o.tools = tools;
+  o.agent_template = "react_en";
+  SwiftTemplate q(get_template_meta("qwen3_nothinking"), nullptr);
+  // ReAct: the tool text replaces the system; calls are Action/Action Input lines (arguments
+  // as Python prints them); the result follows "Observation:" inside the same answer.
+  EXPECT_EQ(q.render(conv, o),
+            "<|im_start|>system\nAnswer the following questions as best you can. You have "
+            "access to the following tools:\n\nf: Call this tool to interact with the f API. "
+            "What is the f API useful for? d Parameters: {} Format the arguments as a JSON "
+            "object.\n\nUse the following format:\n\nQuestion: the input question you must "
+            "answer\nThought: you should always think about what to do\nAction: the action to "
+            "take, should be one of [f]\nAction Input: the input to the action\nObservation: "
+            "the result of the action\n... (this Thought/Action/Action Input/Observation can be "
+            "repeated zero or more times)\nThought: I now know the final answer\nFinal Answer: "
+            "the final answer to the original input question\n\nBegin!\n<|im_end|>\n"
+            "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\nAction: f\nAction Input: "
+            "{'x': 'y'}\nObservation:R\nA<|im_end|>\n");
+  // llama3: the schemas go into the first user message; results are tool turns.
+  o.agent_template.reset();
+  SwiftTemplate l(get_template_meta("llama3"), nullptr);
+  EXPECT_EQ(l.render(conv, o),
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nGiven the following "
+            "functions, please respond with a JSON for a function call with its proper "
+            "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": "
+            "function name, \"parameters\": dictionary of argument name and its value}. Do not "
+            "use variables.\n\n{\n    \"type\": \"function\",\n    \"function\": {\n        "
+            "\"name\": \"f\",\n        \"description\": \"d\",\n        \"parameters\": {}\n    "
+            "}\n}\n\nQ<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": "
+            "\"f\", \"parameters\": {\"x\": \"y\"}}<|eot_id|><|start_header_id|>tool"
+            "<|end_header_id|>\n\nR<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+            "A<|eot_id|>");
+  // Templates without a default agent template ask for one; bad calls are named.
+  SwiftTemplate g(get_template_meta("gemma3_text"), nullptr);
+  EXPECT_THROW(g.render(conv, o), swift::Error);
+  o.agent_template = "hermes";
+  EXPECT_NO_THROW(g.render(conv, o));
+  o.agent_template = "nope";
+  EXPECT_THROW(g.render(conv, o), swift::Error);
+  o.agent_template = "hermes";
+  json bad = conv;
+  bad[1]["content"] = "not json";
+  EXPECT_THROW(g.render(bad, o), swift::Error);
+  bad[1]["content"] = json{{"arguments", json::object()}};
+  EXPECT_THROW(g.render(bad, o), swift::Error);
+  o.tools = "[{\"name\": ";
+  EXPECT_THROW(g.render(conv, o), swift::Error);
 }
 
 TEST(SwiftTemplateLabels, InferenceEncodingIsThePromptText) {

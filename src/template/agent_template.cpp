@@ -1,0 +1,326 @@
+// Agent templates (ms-swift swift/agent_template: base.py's ReAct-compatible defaults, react.py,
+// hermes.py, llama.py), rewritten from their documented behaviour: the tool text that enters the
+// system (or first user) turn, tool-call text, and the tool-result turns.
+#include "template/agent_template.h"
+
+#include "core/error.h"
+#include "template/jinja/value.h"
+
+namespace swift::tmpl {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr const char* kAction = "Action:";
+constexpr const char* kActionInput = "Action Input:";
+constexpr const char* kObservation = "Observation:";
+
+bool ends_with(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+// Python str(): strings as they are, everything else as Python prints it ({'a': 1}, True).
+std::string py_str(const ojson& v) {
+  if (v.is_string()) return v.get<std::string>();
+  return jinja::to_str(jinja::Value::from_json(v));
+}
+
+// Python truthiness of an optional JSON field (None, "", {}, [], 0, false are all false).
+bool truthy(const ojson* v) {
+  if (v == nullptr || v->is_null()) return false;
+  if (v->is_string()) return !v->get_ref<const std::string&>().empty();
+  if (v->is_object() || v->is_array()) return !v->empty();
+  if (v->is_boolean()) return v->get<bool>();
+  if (v->is_number()) return v->get<double>() != 0.0;
+  return true;
+}
+
+const ojson* field(const ojson& o, const char* key) {
+  if (!o.is_object()) return nullptr;
+  auto it = o.find(key);
+  return it == o.end() ? nullptr : &*it;
+}
+
+// ms-swift's _parse_json: a string is parsed as JSON; anything else is already parsed.
+ojson parse_json_value(const ojson& v, const char* what) {
+  if (!v.is_string()) return v;
+  try {
+    return ojson::parse(v.get<std::string>());
+  } catch (const nlohmann::json::exception&) {
+    SWIFT_FAIL("[template] {} is a string that is not JSON: {}", what,
+               v.get<std::string>().substr(0, 200));
+  }
+}
+
+ojson unwrap_tool(const ojson& tool) {
+  if (tool.contains("type") && tool.contains("function")) return tool["function"];
+  return tool;
+}
+
+std::string expand_query(const std::string& piece, const std::string& query) {
+  std::string out = piece;
+  const std::string key = "{{QUERY}}";
+  for (std::size_t p = out.find(key); p != std::string::npos; p = out.find(key, p + query.size()))
+    out.replace(p, key.size(), query);
+  return out;
+}
+
+bool with_action(const std::string& assistant) {
+  return assistant.find(kAction) != std::string::npos &&
+         assistant.find(kActionInput) != std::string::npos;
+}
+
+// The ReAct way (base.py): results follow "Observation:" inside the same assistant turn.
+std::vector<std::string> react_tool_responses(std::string& assistant,
+                                              const std::vector<std::string>& results) {
+  std::vector<std::string> res;
+  if (with_action(assistant)) {
+    if (!ends_with(assistant, kObservation)) {
+      if (!ends_with(assistant, "\n")) assistant += "\n";
+      assistant += kObservation;
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (i > 0) res.emplace_back(kObservation);
+      res.push_back(results[i]);
+      if (!ends_with(results[i], "\n")) res.emplace_back("\n");
+    }
+  } else {
+    res = results;
+  }
+  return res;
+}
+
+class ReactEn : public AgentTemplate {
+ public:
+  std::string name() const override { return "react_en"; }
+
+  std::string format_tools(const std::vector<ojson>& tools,
+                           const std::optional<std::string>&,
+                           std::string*) const override {
+    std::vector<std::string> names, descs;
+    for (const auto& t : tools) {
+      ojson tool = unwrap_tool(t);
+      const ojson* n = field(tool, "name_for_model");
+      if (!truthy(n)) n = field(tool, "name");
+      const ojson* human = field(tool, "name_for_human");
+      if (!truthy(human)) human = n;
+      const ojson* desc = field(tool, "description");
+      if (desc == nullptr || desc->is_null()) desc = field(tool, "description_for_model");
+      SWIFT_CHECK(n != nullptr && !n->is_null() && desc != nullptr && !desc->is_null(),
+                  "[template] a tool needs a name and a description: {}",
+                  tool.dump().substr(0, 200));
+      const ojson* params = field(tool, "parameters");
+      std::string p = !truthy(params)       ? "{}"
+                      : params->is_string() ? params->get<std::string>()
+                                            : python_json(*params);
+      names.push_back(py_str(*n));
+      const std::string h = py_str(*human);
+      descs.push_back(names.back() + ": Call this tool to interact with the " + h +
+                      " API. What is the " + h + " API useful for? " + py_str(*desc) +
+                      " Parameters: " + p + " Format the arguments as a JSON object.");
+    }
+    std::string out =
+        "Answer the following questions as best you can. You have access to the following "
+        "tools:\n\n";
+    for (std::size_t i = 0; i < descs.size(); ++i) out += (i ? "\n\n" : "") + descs[i];
+    std::string joined;
+    for (std::size_t i = 0; i < names.size(); ++i) joined += (i ? "," : "") + names[i];
+    out +=
+        "\n\nUse the following format:\n\n"
+        "Question: the input question you must answer\n"
+        "Thought: you should always think about what to do\n"
+        "Action: the action to take, should be one of [" +
+        joined +
+        "]\n"
+        "Action Input: the input to the action\n"
+        "Observation: the result of the action\n"
+        "... (this Thought/Action/Action Input/Observation can be repeated zero or more times)\n"
+        "Thought: I now know the final answer\n"
+        "Final Answer: the final answer to the original input question\n\n"
+        "Begin!\n";
+    return out;
+  }
+
+  std::string format_standalone_tool_responses(const std::vector<std::string>& results,
+                                               const TemplateMeta&) const override {
+    std::string out;
+    for (const auto& r : results) out += std::string("\n") + kObservation + "\n" + r;
+    return out;
+  }
+};
+
+class Hermes : public AgentTemplate {
+ public:
+  std::string name() const override { return "hermes"; }
+
+  std::string format_tools(const std::vector<ojson>& tools,
+                           const std::optional<std::string>& system,
+                           std::string*) const override {
+    // ms-swift writes "{system}\n\n# Tools" even when the system is empty; the Qwen chat
+    // templates (and so transformers and vLLM) start with "# Tools" then, which we follow.
+    std::string out = system && !system->empty() ? *system + "\n\n" : "";
+    out +=
+        "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n";
+    for (std::size_t i = 0; i < tools.size(); ++i) out += (i ? "\n" : "") + python_json(tools[i]);
+    out +=
+        "\n</tools>\n\nFor each function call, return a json object with function name and "
+        "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
+        "{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>";
+    return out;
+  }
+
+  std::string format_tool_calls(const std::vector<ojson>& calls) const override {
+    std::string out;
+    for (std::size_t i = 0; i < calls.size(); ++i)
+      out +=
+          (i ? "\n" : "") + std::string("<tool_call>\n") + python_json(calls[i]) + "\n</tool_call>";
+    return out;
+  }
+
+  std::vector<std::string> format_tool_responses(std::string& assistant,
+                                                 const std::vector<std::string>& results,
+                                                 const TemplateMeta& meta) const override {
+    if (with_action(assistant)) return react_tool_responses(assistant, results);
+    std::vector<std::string> res = meta.chat_sep;
+    const std::string all = joined(results);
+    for (const auto& p : meta.prompt) res.push_back(expand_query(p, all));
+    return res;
+  }
+
+  std::string format_standalone_tool_responses(const std::vector<std::string>& results,
+                                               const TemplateMeta& meta) const override {
+    std::string out;
+    for (const auto& s : meta.chat_sep) out += s;
+    for (const auto& p : meta.prompt) {
+      std::size_t q = p.find("{{QUERY}}");
+      if (q != std::string::npos) return out + p.substr(0, q) + joined(results);
+      out += p;
+    }
+    SWIFT_FAIL("[template] template '{}' has no {{{{QUERY}}}} in its prompt", meta.name);
+  }
+
+ private:
+  static std::string joined(const std::vector<std::string>& results) {
+    std::string all;
+    for (std::size_t i = 0; i < results.size(); ++i)
+      all += (i ? "\n" : "") + std::string("<tool_response>\n") + results[i] + "\n</tool_response>";
+    return all;
+  }
+};
+
+class Llama3 : public AgentTemplate {
+ public:
+  std::string name() const override { return "llama3"; }
+
+  std::string format_tools(const std::vector<ojson>& tools,
+                           const std::optional<std::string>& system,
+                           std::string* first_user) const override {
+    SWIFT_CHECK(first_user != nullptr,
+                "[template] the llama3 agent template writes the tools into the first user "
+                "message, and the conversation has none");
+    std::string descs;
+    for (std::size_t i = 0; i < tools.size(); ++i)
+      descs += (i ? "\n\n" : "") + python_json(tools[i], 4);
+    *first_user =
+        "Given the following functions, please respond with a JSON for a function call with its "
+        "proper arguments that best answers the given prompt.\n\n"
+        "Respond in the format {\"name\": function name, \"parameters\": dictionary of argument "
+        "name and its value}. Do not use variables.\n\n" +
+        descs + "\n\n" + *first_user;
+    return system.value_or("");
+  }
+
+  std::string format_tool_calls(const std::vector<ojson>& calls) const override {
+    std::string out;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      ojson c = {{"name", calls[i]["name"]}, {"parameters", calls[i]["arguments"]}};
+      out += (i ? "\n" : "") + python_json(c);
+    }
+    return out;
+  }
+
+  std::vector<std::string> format_tool_responses(std::string& assistant,
+                                                 const std::vector<std::string>& results,
+                                                 const TemplateMeta&) const override {
+    if (with_action(assistant)) return react_tool_responses(assistant, results);
+    std::vector<std::string> res = {"<|eot_id|>"};
+    for (const auto& r : results)
+      res.push_back("<|start_header_id|>tool<|end_header_id|>\n\n" + r + "<|eot_id|>");
+    res.emplace_back("<|start_header_id|>assistant<|end_header_id|>\n\n");
+    return res;
+  }
+};
+
+}  // namespace
+
+std::string AgentTemplate::format_tool_calls(const std::vector<ojson>& calls) const {
+  std::string out;
+  for (const auto& c : calls)
+    out += std::string(kAction) + " " + py_str(c["name"]) + "\n" + kActionInput + " " +
+           py_str(c["arguments"]) + "\n";
+  return out + kObservation;
+}
+
+std::vector<std::string> AgentTemplate::format_tool_responses(
+    std::string& assistant, const std::vector<std::string>& results, const TemplateMeta&) const {
+  return react_tool_responses(assistant, results);
+}
+
+std::string AgentTemplate::format_standalone_tool_responses(const std::vector<std::string>&,
+                                                            const TemplateMeta&) const {
+  SWIFT_FAIL(
+      "[template] agent template '{}' cannot take a tool result right after a user message "
+      "(no assistant tool call before it); use hermes or react_en",
+      name());
+}
+
+// {"name": ..., "arguments": {...}} from a tool_call message's content.
+ojson parse_tool_call(const ojson& content) {
+  ojson obj = parse_json_value(content, "a tool_call's content");
+  SWIFT_CHECK(obj.is_object() && obj.contains("name"),
+              "[template] a tool call must be an object with 'name' and 'arguments', got {}",
+              obj.dump().substr(0, 200));
+  ojson args = obj.value("arguments", ojson());
+  if (args.is_null()) args = obj.value("parameters", ojson());
+  args = parse_json_value(args, "a tool call's arguments");
+  SWIFT_CHECK(!args.is_null(), "[template] tool call '{}' has no arguments", py_str(obj["name"]));
+  return ojson{{"name", obj["name"]}, {"arguments", args}};
+}
+
+std::vector<std::string> agent_template_names() {
+  return {"hermes", "llama3", "react_en"};
+}
+
+std::unique_ptr<AgentTemplate> make_agent_template(const std::string& name) {
+  if (name == "hermes") return std::make_unique<Hermes>();
+  if (name == "react_en") return std::make_unique<ReactEn>();
+  if (name == "llama3") return std::make_unique<Llama3>();
+  std::string known;
+  for (const auto& n : agent_template_names()) known += (known.empty() ? "" : ", ") + n;
+  SWIFT_FAIL("[template] agent template '{}' is not built; available: {}", name, known);
+}
+
+std::string python_json(const ojson& v, int indent) {
+  jinja::JsonOptions o;
+  o.indent = indent;
+  return jinja::to_json(jinja::Value::from_json(v), o);
+}
+
+std::vector<ojson> parse_tools(const ojson& tools) {
+  std::vector<ojson> out;
+  if (tools.is_null()) return out;
+  ojson t = parse_json_value(tools, "'tools'");
+  if (!t.is_array()) t = ojson::array({t});
+  for (const auto& item : t) {
+    ojson tool = parse_json_value(item, "a tool schema");
+    SWIFT_CHECK(tool.is_object(), "[template] each tool must be a JSON object, got {}",
+                tool.dump().substr(0, 200));
+    if (!tool.contains("type") && !tool.contains("function"))
+      tool = ojson{{"type", "function"}, {"function", tool}};
+    out.push_back(std::move(tool));
+  }
+  return out;
+}
+
+}  // namespace swift::tmpl
