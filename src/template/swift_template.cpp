@@ -6,16 +6,50 @@
 #include <ctime>
 
 #include "template/agent_template.h"
+#include "template/loss_scale.h"
 
 namespace swift::tmpl {
 namespace {
+
+// Merged assistant messages keep their own loss / loss_scale per piece.
+struct Chunk {
+  std::string text;
+  std::optional<bool> loss;
+  std::optional<float> scale;
+};
 
 struct Msg {
   std::string role;
   std::optional<std::string> content;
   std::vector<std::string> parts;  // a tool turn: its text pieces (tool results written out)
   nlohmann::ordered_json call;     // a tool_call message: its content
+  std::optional<bool> loss;        // per-message controls (assistant turns)
+  std::optional<float> scale;
+  std::vector<Chunk> chunks;  // non-empty: merged answers with their own controls
 };
+
+// The text ms-swift edits for thinking prefixes and removal: the first merged piece.
+std::string& first_text(Msg& m) {
+  return m.chunks.empty() ? *m.content : m.chunks[0].text;
+}
+void sync(Msg& m) {
+  if (m.chunks.empty()) return;
+  std::string all;
+  for (const auto& c : m.chunks) all += c.text;
+  m.content = all;
+}
+
+void read_controls(const nlohmann::ordered_json& m, std::size_t i, Msg& x) {
+  if (m.contains("loss") && !m["loss"].is_null()) {
+    SWIFT_CHECK(m["loss"].is_boolean(), "[template] message {}: 'loss' must be true or false", i);
+    x.loss = m["loss"].get<bool>();
+  }
+  if (m.contains("loss_scale") && !m["loss_scale"].is_null()) {
+    SWIFT_CHECK(m["loss_scale"].is_number() && m["loss_scale"].get<double>() >= 0,
+                "[template] message {}: 'loss_scale' must be a number >= 0", i);
+    x.scale = m["loss_scale"].get<float>();
+  }
+}
 
 bool starts_with(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
@@ -59,30 +93,6 @@ int last_user_index(const std::vector<Msg>& msgs) {
   for (int i = static_cast<int>(msgs.size()) - 1; i >= 0; --i)
     if (msgs[i].role == "user" || msgs[i].role == "tool") return i;
   return -1;
-}
-
-// Splits a response so that empty think blocks (`<think>\s*</think>\s*`) are weighted 0.
-std::vector<std::pair<std::string, bool>> split_empty_think(const std::string& s) {
-  std::vector<std::pair<std::string, bool>> parts;  // (text, is_empty_think)
-  auto is_ws = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  std::size_t pos = 0, last = 0;
-  while ((pos = s.find("<think>", pos)) != std::string::npos) {
-    std::size_t q = pos + 7;
-    while (q < s.size() && is_ws(s[q])) ++q;
-    if (s.compare(q, 8, "</think>") == 0) {
-      q += 8;
-      while (q < s.size() && is_ws(s[q])) ++q;
-      if (pos > last) parts.emplace_back(s.substr(last, pos - last), false);
-      parts.emplace_back(s.substr(pos, q - pos), true);
-      last = pos = q;
-    } else {
-      ++pos;
-    }
-  }
-  if (last < s.size() || parts.empty()) parts.emplace_back(s.substr(last), false);
-  return parts;
 }
 
 }  // namespace
@@ -147,11 +157,8 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
                                              const EncodeOptions& opts) const {
   SWIFT_CHECK(messages.is_array(), "[template] messages must be a JSON array");
   const bool train = opts.mode == Mode::kTrain;
-  std::string base = opts.loss_scale.substr(0, opts.loss_scale.find('+'));
-  SWIFT_CHECK(base == "default" || base == "last_round" || base == "all",
-              "[template] unknown loss_scale '{}'; use default, last_round or all (+modifiers)",
-              opts.loss_scale);
-  bool ignore_empty_think = opts.loss_scale.find("+ignore_empty_think") != std::string::npos;
+  const LossScaleSpec spec = parse_loss_scale(opts.loss_scale);
+  const std::string& base = spec.base;
 
   // ---- normalise messages --------------------------------------------------------------
   // (1) roles, contents, OpenAI tool_calls -> tool_call messages; (2) consecutive tool calls ->
@@ -182,6 +189,7 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     if (role == "tool_call") {
       SWIFT_CHECK(has_content, "[template] tool_call message {} has no content", i);
       raw.push_back({role, std::nullopt, {}, m["content"]});
+      read_controls(m, i, raw.back());
       continue;
     }
     std::optional<std::string> content;
@@ -199,7 +207,13 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     if (role == "assistant" && m.contains("tool_calls") && !m["tool_calls"].is_null()) {
       const auto& calls = m["tool_calls"];
       SWIFT_CHECK(calls.is_array(), "[template] message {}: tool_calls must be a list", i);
-      if (content && !content->empty()) raw.push_back({role, content, {}, {}});
+      Msg controls;
+      read_controls(m, i, controls);
+      if (content && !content->empty()) {
+        raw.push_back({role, content, {}, {}});
+        raw.back().loss = controls.loss;
+        raw.back().scale = controls.scale;
+      }
       for (const auto& c : calls) {
         const auto& fn = c.is_object() && c.contains("function") ? c["function"] : c;
         SWIFT_CHECK(fn.is_object() && fn.contains("name"),
@@ -212,10 +226,13 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
           }
         }
         raw.push_back({"tool_call", std::nullopt, {}, {{"name", fn["name"]}, {"arguments", args}}});
+        raw.back().loss = controls.loss;
+        raw.back().scale = controls.scale;
       }
       if (!calls.empty()) continue;
     }
     raw.push_back({role, content, {}, {}});
+    if (role == "assistant") read_controls(m, i, raw.back());
   }
   // (2) tool calls -> assistant text
   std::vector<Msg> step;
@@ -225,10 +242,15 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
       continue;
     }
     std::vector<nlohmann::ordered_json> calls;
-    for (; i < raw.size() && raw[i].role == "tool_call"; ++i)
+    Msg merged{"assistant", std::nullopt, {}, {}};
+    for (; i < raw.size() && raw[i].role == "tool_call"; ++i) {
       calls.push_back(parse_tool_call(raw[i].call));
+      if (!merged.loss) merged.loss = raw[i].loss;  // the first call's controls, as ms-swift
+      if (!merged.scale) merged.scale = raw[i].scale;
+    }
     --i;
-    step.push_back({"assistant", agent().format_tool_calls(calls), {}, {}});
+    merged.content = agent().format_tool_calls(calls);
+    step.push_back(std::move(merged));
   }
   // (3) standalone tool results
   raw.clear();
@@ -259,14 +281,22 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
       for (; i < raw.size() && raw[i].role == "tool"; ++i)
         results.push_back(raw[i].content.value_or(""));
       --i;
-      std::string assistant = msgs.back().content.value_or("");
+      // Merged answers are a list in ms-swift, which its ReAct "Action:" check does not find.
+      Msg& a = msgs.back();
+      std::string assistant = a.chunks.empty() ? a.content.value_or("") : "";
       Msg t{"tool", std::nullopt, agent().format_tool_responses(assistant, results, meta_), {}};
-      msgs.back().content = assistant;
+      if (a.chunks.empty()) a.content = assistant;
       msgs.push_back(std::move(t));
       continue;
     }
     if (!msgs.empty() && msgs.back().role == r.role && r.content && msgs.back().content) {
-      *msgs.back().content += *r.content;  // consecutive same-role turns merge, as in ms-swift
+      // Consecutive same-role turns merge, as in ms-swift; answers keep their own controls.
+      Msg& b = msgs.back();
+      if (r.role == "assistant" && (b.loss || b.scale || !b.chunks.empty() || r.loss || r.scale)) {
+        if (b.chunks.empty()) b.chunks.push_back({*b.content, b.loss, b.scale});
+        b.chunks.push_back({*r.content, r.loss, r.scale});
+      }
+      *b.content += *r.content;
       continue;
     }
     msgs.push_back(std::move(r));
@@ -302,9 +332,11 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     int start = (!train || base == "last_round") ? last_user : -1;
     for (int i = std::max(start, 0); i < static_cast<int>(msgs.size()); ++i) {
       auto& m = msgs[i];
-      if (m.role == "assistant" && m.content && !starts_with(*m.content, "<think>") &&
-          !starts_with(*m.content, meta_.non_thinking_prefix))
-        m.content = meta_.non_thinking_prefix + *m.content;
+      if (m.role == "assistant" && m.content && !starts_with(first_text(m), "<think>") &&
+          !starts_with(first_text(m), meta_.non_thinking_prefix)) {
+        first_text(m) = meta_.non_thinking_prefix + first_text(m);
+        sync(m);
+      }
     }
   }
   if ((meta_.is_thinking || enable_thinking) && !opts.preserve_thinking &&
@@ -312,10 +344,11 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     for (int i = 0; i < last_user; ++i) {
       auto& m = msgs[i];
       if (m.role != "assistant" || !m.content) continue;
-      std::string c = *m.content;
+      std::string c = first_text(m);
       std::size_t p = c.rfind("</think>");
       if (p != std::string::npos) c = c.substr(p + 8);
-      m.content = meta_.history_thinking_prefix + py_strip(c);
+      first_text(m) = meta_.history_thinking_prefix + py_strip(c);
+      sync(m);
     }
   }
 
@@ -339,12 +372,24 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
 
   // ---- context list ---------------------------------------------------------------------
   std::vector<Segment> segs;
+  std::size_t cur_round = 0;
   auto push_text = [&](std::string text, ContextType type) {
     if (text.empty()) return;
     Segment s;
     s.text = std::move(text);
     s.type = type;
+    s.round = cur_round;
     segs.push_back(std::move(s));
+  };
+  auto push_response = [&](const Msg& r) {
+    std::vector<Chunk> pieces = r.chunks;
+    if (pieces.empty()) pieces.push_back({*r.content, r.loss, r.scale});
+    for (auto& c : pieces) {
+      if (c.text.empty()) continue;
+      push_text(std::move(c.text), ContextType::kResponse);
+      segs.back().loss = c.loss;
+      segs.back().msg_scale = c.scale;
+    }
   };
   std::vector<std::int32_t> sep_ids;
   if (meta_.auto_add_bos) {
@@ -376,6 +421,7 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     n_round = 1;
   }
   for (std::size_t i = 0; i < n_round; ++i) {
+    cur_round = i;
     const Msg& q = msgs[2 * i];
     const Msg& r = msgs[2 * i + 1];
     std::vector<std::string> prompt;
@@ -390,11 +436,11 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     }
     for (const auto& p : prompt) push_text(expand(p, sys, query), ContextType::kOther);
     if (i + 1 < n_round) {
-      push_text(*r.content, ContextType::kResponse);
+      push_response(r);
       if (msgs[2 * (i + 1)].role != "tool")
         for (const auto& s : meta_.chat_sep) push_text(expand(s, sys, ""), ContextType::kOther);
     } else if (r.content) {
-      push_text(*r.content, ContextType::kResponse);
+      push_response(r);
       bool stop_end = false;
       for (const auto& w : meta_.stop_words) stop_end = stop_end || ends_with(*r.content, w);
       if (train && sep_ids.empty() && !stop_end)
@@ -411,29 +457,29 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     segs.push_back(std::move(s));
   }
 
-  // ---- loss weights ---------------------------------------------------------------------
+  // ---- loss weights (ms-swift LossScale.__call__) -----------------------------------------
+  // A message's "loss" decides alone; otherwise the base strategy: all -> everything,
+  // default -> answers and the suffix, last_round -> those of the last round. A trained piece
+  // weighs its message's "loss_scale" if given, else what the modifiers give it.
   std::vector<Segment> out;
-  std::size_t round = 0;
   for (auto& s : segs) {
-    if (base == "all") {
-      s.weight = 1.f;
-    } else if (s.type == ContextType::kResponse) {
-      bool last = round + 1 == n_round;
-      s.weight = (base == "default" || last) ? 1.f : 0.f;
-    } else {
-      s.weight = s.type == ContextType::kSuffix ? 1.f : 0.f;
-    }
-    if (s.type == ContextType::kResponse) ++round;
-    if (ignore_empty_think && s.type == ContextType::kResponse && s.weight > 0 && !s.is_ids) {
-      for (auto& [text, empty] : split_empty_think(s.text)) {
-        Segment p = s;
-        p.text = text;
-        if (empty) p.weight = 0.f;
-        out.push_back(std::move(p));
-      }
+    const bool assistant = s.type == ContextType::kResponse || s.type == ContextType::kSuffix;
+    const bool last = s.type != ContextType::kResponse || s.round + 1 == n_round;
+    const bool train = s.loss ? *s.loss
+                              : base == "all" || (base == "default" && assistant) ||
+                                    (base == "last_round" && assistant && last);
+    if (!train || s.msg_scale || s.is_ids || spec.modifiers.empty()) {
+      s.weight = !train ? 0.f : s.msg_scale ? *s.msg_scale : 1.f;
+      out.push_back(std::move(s));
       continue;
     }
-    out.push_back(std::move(s));
+    for (auto& [text, w] : apply_loss_scale(spec, s.text)) {
+      if (text.empty()) continue;
+      Segment p = s;
+      p.text = std::move(text);
+      p.weight = w;
+      out.push_back(std::move(p));
+    }
   }
   return out;
 }
@@ -461,7 +507,7 @@ Encoded SwiftTemplate::encode(const nlohmann::ordered_json& messages,
   }
   Encoded e;
   std::vector<float> scale;
-  bool binary = true;
+  const bool binary = opts.is_binary_loss_scale.value_or(parse_loss_scale(opts.loss_scale).binary);
   for (const auto& s : merged) {
     std::vector<std::int32_t> ids = s.is_ids ? s.ids : tokenize(s.text);
     e.input_ids.insert(e.input_ids.end(), ids.begin(), ids.end());
@@ -469,7 +515,6 @@ Encoded SwiftTemplate::encode(const nlohmann::ordered_json& messages,
       e.labels.push_back(s.weight > 0 ? id : -100);
       scale.push_back(s.weight);
     }
-    binary = binary && (s.weight == 0.f || s.weight == 1.f);
   }
   // Dynamic EOS: an untrained span that sits between trained spans and starts with the suffix
   // tokens (a history turn's end token) gets those tokens trained.

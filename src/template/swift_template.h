@@ -1,7 +1,8 @@
 // ms-swift's native template encoding: messages -> context segments (prefix/system, prompts,
 // responses, separators, suffix) -> per-segment loss weights (loss_scale default / last_round /
-// all, + ignore_empty_think) -> input_ids and labels (-100 where untrained, labels[0] = -100),
-// dynamic EOS on history turns, truncation, and the inference prompt with its response prefix.
+// all, + modifiers, per-message loss / loss_scale) -> input_ids and labels (-100 where untrained,
+// labels[0] = -100), dynamic EOS on history turns, truncation, and the inference prompt with its
+// response prefix.
 //
 //   SwiftTemplate t(get_template_meta("qwen3"), tokenizer);
 //   Encoded e = t.encode(messages, opts);          // opts.mode = kTrain
@@ -40,6 +41,9 @@ struct EncodeOptions {
   // that writes tools, tool calls and tool results (unset: the template's own, e.g. hermes).
   nlohmann::ordered_json tools;
   std::optional<std::string> agent_template;
+  // Unset: binary unless a --loss_scale modifier gives other weights (hermes, react, qwen);
+  // binary encodings carry the mask in labels only (Encoded::loss_scale stays empty).
+  std::optional<bool> is_binary_loss_scale;
 };
 
 // One piece of the rendered sequence: text (or token ids for BOS/EOS given as ids) + weight.
@@ -49,6 +53,9 @@ struct Segment {
   bool is_ids = false;
   ContextType type = ContextType::kOther;
   float weight = 0.f;
+  std::size_t round = 0;           // the query/response round it belongs to
+  std::optional<bool> loss;        // the message's own "loss" (assistant answers)
+  std::optional<float> msg_scale;  // the message's own "loss_scale"
 };
 
 struct Encoded {

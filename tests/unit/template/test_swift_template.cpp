@@ -452,6 +452,116 @@ TEST(SwiftTemplate, ReactAndLlama3AgentTemplates) {
   EXPECT_THROW(g.render(conv, o), swift::Error);
 }
 
+// Token weights of an encoding, with the expected (text, weight) pieces tokenized one by one.
+std::vector<float> weights_of(const swift::tok::Tokenizer& tok,
+                              const std::vector<std::pair<std::string, float>>& pieces) {
+  std::vector<float> w;
+  for (const auto& [text, x] : pieces)
+    for (std::size_t k = 0; k < tok.encode(text, false).size(); ++k) w.push_back(x);
+  return w;
+}
+
+TEST(SwiftTemplateLabels, LossScaleModifiers) {
+  NEED_TOKENIZER(tok);
+  SwiftTemplate t(get_template_meta("qwen3_nothinking"), tok);
+  const std::string sys = qwen3_tools_system();
+  const std::string call =
+      "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+      "</tool_call>";
+  const std::string result =
+      "<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n"
+      "<|im_start|>assistant\n";
+  EncodeOptions o;
+  o.tools = weather_tools();
+  o.loss_scale = "hermes";  // = default+hermes: tool calls weigh 2
+  Encoded e = t.encode(weather_conv(), o);
+  auto w = weights_of(
+      *tok, {{sys + "<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n", 0},
+             {call, 2},
+             {"<|im_end|>\n", 1},  // dynamic EOS
+             {result, 0},
+             {"It is 21 C in Paris.", 1},
+             {"<|im_end|>\n", 1}});
+  w[0] = 0;
+  EXPECT_EQ(e.loss_scale, w);  // a modifier with weight 2 makes the encoding weighted
+  // react: delimiters weigh 2 (Observation's text 0), Thought / Final Answer 1.
+  json react = json::array({{{"role", "user"}, {"content", "Q"}},
+                            {{"role", "assistant"},
+                             {"content",
+                              "Thought: t\nAction: f\nAction Input: {}\nObservation: r\n"
+                              "Final Answer: y"}}});
+  EncodeOptions r;
+  r.loss_scale = "default+react";
+  Encoded er = t.encode(react, r);
+  auto wr = weights_of(*tok, {{"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n", 0},
+                              {"Thought:", 1},
+                              {" t\n", 1},
+                              {"Action:", 2},
+                              {" f\n", 2},
+                              {"Action Input:", 2},
+                              {" {}\n", 2},
+                              {"Observation:", 2},
+                              {" r\n", 0},
+                              {"Final Answer:", 1},
+                              {" y", 1},
+                              {"<|im_end|>\n", 1}});
+  wr[0] = 0;
+  EXPECT_EQ(er.loss_scale, wr);
+  // ignore_empty_think only looks at the start of an answer.
+  json mid = json::array({{{"role", "user"}, {"content", "Q"}},
+                          {{"role", "assistant"}, {"content", "A <think>\n</think>\nB"}}});
+  EncodeOptions ie;
+  ie.loss_scale = "default+ignore_empty_think";
+  Encoded em = t.encode(mid, ie);
+  Expect x(*tok);
+  x.add("<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n", false);
+  x.add("A <think>\n</think>\nB<|im_end|>\n", true);
+  EXPECT_EQ(em.labels, x.labels);
+  EXPECT_TRUE(em.loss_scale.empty());
+  // Unknown and unbuilt modifiers are named.
+  ie.loss_scale = "default+nope";
+  EXPECT_THROW(t.encode(mid, ie), swift::Error);
+  ie.loss_scale = "agentflan";
+  EXPECT_THROW(t.encode(mid, ie), swift::Error);
+}
+
+TEST(SwiftTemplateLabels, PerMessageLossAndLossScale) {
+  NEED_TOKENIZER(tok);
+  SwiftTemplate t(get_template_meta("qwen3_nothinking"), tok);
+  json conv = multi_conv();
+  conv[2]["loss"] = false;  // the history answer is not trained under default
+  Encoded e = t.encode(conv, EncodeOptions());
+  Expect x(*tok);
+  x.add(kP0, false).add("Hello! How can I help?", false).add("<|im_end|>", false);
+  x.add(kP1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>\n", true);
+  EXPECT_EQ(e.labels, x.labels);
+  // loss: true trains it under last_round.
+  conv[2]["loss"] = true;
+  EncodeOptions lr;
+  lr.loss_scale = "last_round";
+  Encoded l = t.encode(conv, lr);
+  Expect y(*tok);
+  y.add(kP0, false).add("Hello! How can I help?", true).add("<|im_end|>\n", true);
+  y.add(kP1 + 1, false).add("Why did the chicken cross the road?", true).add("<|im_end|>\n", true);
+  EXPECT_EQ(l.labels, y.labels);
+  // Merged answers keep their own controls; a float loss_scale weighs that answer when the
+  // encoding is weighted (--is_binary_loss_scale false), and only masks when binary.
+  json merged = json::array({{{"role", "user"}, {"content", "Q"}},
+                             {{"role", "assistant"}, {"content", "A"}, {"loss", false}},
+                             {{"role", "assistant"}, {"content", "B"}, {"loss_scale", 0.5}}});
+  EncodeOptions wo;
+  wo.is_binary_loss_scale = false;
+  Encoded m = t.encode(merged, wo);
+  auto w = weights_of(*tok, {{"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n", 0},
+                             {"A", 0},
+                             {"B", 0.5},
+                             {"<|im_end|>\n", 1}});
+  EXPECT_EQ(m.loss_scale, w);
+  EXPECT_TRUE(t.encode(merged, EncodeOptions()).loss_scale.empty());
+  merged[1]["loss"] = "no";
+  EXPECT_THROW(t.encode(merged, EncodeOptions()), swift::Error);
+}
+
 TEST(SwiftTemplateLabels, InferenceEncodingIsThePromptText) {
   NEED_TOKENIZER(tok);
   SwiftTemplate t(get_template_meta("qwen3"), tok);
