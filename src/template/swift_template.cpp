@@ -317,6 +317,15 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
   }
   if (train) SWIFT_CHECK(msgs.back().content, "[template] the last assistant turn has no content");
 
+  if (meta_.strip_answer_newlines) {  // ms-swift's Gemma3Template
+    for (auto& m : msgs) {
+      if (m.role != "assistant" || !m.content || !m.chunks.empty()) continue;
+      std::string& c = *m.content;
+      std::size_t b = c.find_first_not_of('\n');
+      c = b == std::string::npos ? "" : c.substr(b, c.find_last_not_of('\n') - b + 1);
+    }
+  }
+
   // ---- thinking -------------------------------------------------------------------------
   const bool hybrid = !meta_.non_thinking_prefix.empty();
   bool enable_thinking = opts.enable_thinking.value_or(meta_.is_thinking && !hybrid);
@@ -429,7 +438,8 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     if (q.role == "tool") {
       prompt = q.parts;
       query.clear();
-    } else if (post_system && i + 1 == n_round) {
+    } else if (post_system && i + 1 == n_round && !sys.empty()) {
+      // (Without a system ms-swift leaves "{{SYSTEM}}" in the text; we use the plain prompt.)
       prompt = meta_.system_prompt;
     } else {
       prompt = meta_.prompt;
@@ -456,6 +466,13 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     s.type = ContextType::kSuffix;
     segs.push_back(std::move(s));
   }
+
+  // glm4 (ms-swift's GLM4Template): the generation prompt ends without its newline.
+  if (meta_.strip_prompt_newline && !segs.empty() && !segs.back().is_ids &&
+      segs.back().type == ContextType::kOther &&
+      (ends_with(segs.back().text, "<|assistant|>\n") ||
+       ends_with(segs.back().text, "<think></think>\n")))
+    segs.back().text.pop_back();
 
   // ---- loss weights (ms-swift LossScale.__call__) -----------------------------------------
   // A message's "loss" decides alone; otherwise the base strategy: all -> everything,

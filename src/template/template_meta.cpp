@@ -10,6 +10,14 @@
 namespace swift::tmpl {
 namespace {
 
+const char* kLlamaSystem =
+    "You are a helpful, respectful and honest assistant. Always answer as helpfully as "
+    "possible, while being safe. Your answers should not include any harmful, unethical, "
+    "racist, sexist, toxic, dangerous, or illegal content. Please ensure that your responses "
+    "are socially unbiased and positive in nature.\n\nIf a question does not make any sense, "
+    "or is not factually coherent, explain why instead of answering something not correct. If "
+    "you don't know the answer to a question, please don't share false information.";
+
 const char* kInternlmSystem =
     "You are an AI assistant whose name is InternLM (书生·浦语).\n"
     "- InternLM (书生·浦语) is a conversational language model that is developed by Shanghai AI "
@@ -62,6 +70,7 @@ std::map<std::string, TemplateMeta> build_table() {
   llama.chat_sep = {"{{EOS}}{{BOS}}[INST] "};
   llama.suffix = {"{{EOS}}"};
   llama.system_prefix = {"{{BOS}}[INST] <<SYS>>\n{{SYSTEM}}\n<</SYS>>\n\n"};
+  llama.default_system = kLlamaSystem;
   add(llama);
 
   TemplateMeta l3;
@@ -76,11 +85,15 @@ std::map<std::string, TemplateMeta> build_table() {
   l3.system_prefix = {
       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{{SYSTEM}}<|eot_id|>"};
   add(l3);
+  // llama3_2: the date block is always there; without a system it closes empty.
   TemplateMeta l32 = l3;
   l32.name = "llama3_2";
   l32.system_prefix = {
       "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
       "Cutting Knowledge Date: December 2023\nToday Date: {{DATE}}\n\n{{SYSTEM}}<|eot_id|>"};
+  l32.prefix = {
+      "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+      "Cutting Knowledge Date: December 2023\nToday Date: {{DATE}}\n\n<|eot_id|>"};
   add(l32);
 
   TemplateMeta def;
@@ -105,6 +118,7 @@ std::map<std::string, TemplateMeta> build_table() {
   g3.name = "gemma3_text";
   g3.system_prefix = {};
   g3.system_in_first_query = true;
+  g3.strip_answer_newlines = true;
   add(g3);
 
   TemplateMeta phi3;
@@ -121,6 +135,7 @@ std::map<std::string, TemplateMeta> build_table() {
   phi4.chat_sep = {"<|im_end|>"};
   phi4.suffix = {"<|im_end|>"};
   phi4.system_prefix = {"<|im_start|>system<|im_sep|>{{SYSTEM}}<|im_end|>"};
+  phi4.auto_add_bos = true;
   add(phi4);
 
   TemplateMeta glm4;
@@ -131,6 +146,9 @@ std::map<std::string, TemplateMeta> build_table() {
   glm4.suffix = {"<|user|>"};
   glm4.system_prefix = {"[gMASK]<sop><|system|>\n{{SYSTEM}}"};
   glm4.stop_words = {"<|endoftext|>", "<|user|>", "<|observation|>"};
+  glm4.auto_add_bos = true;
+  glm4.thinking_prefix = "<think>";
+  glm4.strip_prompt_newline = true;
   add(glm4);
 
   TemplateMeta ds;
@@ -149,11 +167,11 @@ std::map<std::string, TemplateMeta> build_table() {
 
   TemplateMeta nemo;
   nemo.name = "mistral_nemo";
-  nemo.prefix = {"{{BOS}}"};
-  nemo.prompt = {"[INST]{{QUERY}}[/INST]"};
-  nemo.chat_sep = {"{{EOS}}"};
-  nemo.suffix = {"{{EOS}}"};
-  nemo.system_prompt = {"[INST]{{SYSTEM}}\n\n{{QUERY}}[/INST]"};
+  nemo.prefix = {"<s>[INST] "};
+  nemo.prompt = {"{{QUERY}}[/INST]"};
+  nemo.chat_sep = {"</s>[INST] "};
+  nemo.suffix = {"</s>"};
+  nemo.system_prompt = {"{{SYSTEM}}\n\n", "{{QUERY}}[/INST]"};
   add(nemo);
 
   TemplateMeta il = chatml("internlm2");

@@ -29,6 +29,9 @@ struct TemplateMeta {
   std::string history_thinking_prefix;  // put before history answers whose thinking is removed
   std::string response_prefix;          // fixed inference prefix (overrides the thinking ones)
   std::string agent_template;  // default tool-call format ("" = none: --agent_template needed)
+  bool strip_answer_newlines = false;  // gemma3: answers lose leading/trailing '\n'
+  bool strip_prompt_newline =
+      false;  // glm4: a generation prompt ending "<|assistant|>\n" drops '\n'
 };
 
 const TemplateMeta& get_template_meta(const std::string& name);  // throws on unknown names

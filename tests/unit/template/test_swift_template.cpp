@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -157,6 +158,49 @@ TEST(SwiftTemplate, ModelTypeTableAndErrors) {
   // Training rows must end with an assistant answer.
   EncodeOptions tr;
   EXPECT_THROW(t.render(json::array({{{"role", "user"}, {"content", "Q"}}}), tr), swift::Error);
+}
+
+// Template rows checked against ms-swift's registrations (swift/template/templates/*.py).
+TEST(SwiftTemplate, TemplateRowsFollowMsSwift) {
+  EncodeOptions inf;
+  inf.mode = Mode::kInfer;
+  json q = json::array({{{"role", "user"}, {"content", "Q"}}});
+  // llama3_2: the dated system block is there even without a system.
+  char date[32];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  std::strftime(date, sizeof(date), "%d %b %Y", &tm);
+  SwiftTemplate l32(get_template_meta("llama3_2"), nullptr);
+  EXPECT_EQ(l32.render(q, inf),
+            std::string("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+                        "Cutting Knowledge Date: December 2023\nToday Date: ") +
+                date +
+                "\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nQ<|eot_id|>"
+                "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  // mistral_nemo: "[INST] " after BOS and each separator; the system joins the last query.
+  SwiftTemplate nemo(get_template_meta("mistral_nemo"), nullptr);
+  json multi = json::array({{{"role", "system"}, {"content", "S"}},
+                            {{"role", "user"}, {"content", "Q1"}},
+                            {{"role", "assistant"}, {"content", "R1"}},
+                            {{"role", "user"}, {"content", "Q2"}}});
+  EXPECT_EQ(nemo.render(multi, inf), "<s>[INST] Q1[/INST]R1</s>[INST] S\n\nQ2[/INST]");
+  EXPECT_EQ(nemo.render(q, inf), "<s>[INST] Q[/INST]");
+  // glm4: the generation prompt ends at "<|assistant|>".
+  SwiftTemplate glm(get_template_meta("glm4"), nullptr);
+  EXPECT_EQ(glm.render(q, inf), "[gMASK]<sop><|user|>\nQ<|assistant|>");
+  // gemma3_text: answers lose their leading and trailing newlines.
+  SwiftTemplate g3(get_template_meta("gemma3_text"), nullptr, load_config("gemma3"));
+  json a = json::array(
+      {{{"role", "user"}, {"content", "Q"}}, {{"role", "assistant"}, {"content", "\n\nA\n"}}});
+  EXPECT_EQ(g3.render(a, EncodeOptions()),
+            "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model\nA<end_of_turn>");
+  // llama (Llama-2): ms-swift's default system.
+  SwiftTemplate l2(get_template_meta("llama"), nullptr, load_config("llama2"));
+  EXPECT_EQ(l2.render(q, inf).rfind("<s>[INST] <<SYS>>\nYou are a helpful, respectful and honest "
+                                    "assistant.",
+                                    0),
+            0u);
 }
 
 TEST(SwiftTemplate, StopWords) {
