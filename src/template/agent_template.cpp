@@ -3,6 +3,8 @@
 // system (or first user) turn, tool-call text, and the tool-result turns.
 #include "template/agent_template.h"
 
+#include <regex>
+
 #include "core/error.h"
 #include "template/jinja/value.h"
 
@@ -88,6 +90,39 @@ std::vector<std::string> react_tool_responses(std::string& assistant,
     res = results;
   }
   return res;
+}
+
+std::string strip_ws(const std::string& s) {
+  const char* ws = " \t\n\r\v\f";
+  std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+// ms-swift's Function: non-string arguments become JSON text; name and arguments stripped.
+ToolCall make_call(const ojson& name, const ojson& args) {
+  return {strip_ws(py_str(name)),
+          strip_ws(args.is_string() ? args.get<std::string>() : python_json(args))};
+}
+
+// JSON objects found by `re` (group 1, or the whole match) that have `name` and `args_key`.
+std::vector<ToolCall> json_calls(const std::string& text,
+                                 const std::regex& re,
+                                 const char* args_key) {
+  std::vector<ToolCall> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    const std::string body = it->size() > 1 && (*it)[1].matched ? (*it)[1].str() : it->str();
+    ojson obj;
+    try {
+      obj = ojson::parse(body);
+    } catch (const nlohmann::json::exception&) {
+      continue;  // not JSON: not a call
+    }
+    if (obj.is_object() && obj.contains("name") && obj.contains(args_key))
+      out.push_back(make_call(obj["name"], obj[args_key]));
+  }
+  return out;
 }
 
 class ReactEn : public AgentTemplate {
@@ -178,6 +213,12 @@ class Hermes : public AgentTemplate {
     return out;
   }
 
+  std::vector<ToolCall> parse_tool_calls(const std::string& response) const override {
+    static const std::regex re(R"(<tool_call>([\s\S]+?)</tool_call>)");
+    auto calls = json_calls(response, re, "arguments");
+    return calls.empty() ? AgentTemplate::parse_tool_calls(response) : calls;
+  }
+
   std::vector<std::string> format_tool_responses(std::string& assistant,
                                                  const std::vector<std::string>& results,
                                                  const TemplateMeta& meta) const override {
@@ -231,6 +272,15 @@ class Llama3 : public AgentTemplate {
     return system.value_or("");
   }
 
+  std::vector<ToolCall> parse_tool_calls(const std::string& response) const override {
+    static const std::regex re(R"(\{[^{]*?"name":[\s\S]*?"parameters":\s*?\{[\s\S]*?\}\s*?\})");
+    std::string r = response;
+    const std::string eom = "<|eom_id|>";
+    if (ends_with(r, eom)) r.resize(r.size() - eom.size());
+    auto calls = json_calls(r, re, "parameters");
+    return calls.empty() ? AgentTemplate::parse_tool_calls(r) : calls;
+  }
+
   std::string format_tool_calls(const std::vector<ojson>& calls) const override {
     std::string out;
     for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -260,6 +310,28 @@ std::string AgentTemplate::format_tool_calls(const std::vector<ojson>& calls) co
     out += std::string(kAction) + " " + py_str(c["name"]) + "\n" + kActionInput + " " +
            py_str(c["arguments"]) + "\n";
   return out + kObservation;
+}
+
+// ReAct: "Action: name" then "Action Input: args" pairs, up to "Observation:".
+std::vector<ToolCall> AgentTemplate::parse_tool_calls(const std::string& response) const {
+  static const std::regex re("(Action:)|(Action Input:)|(Observation:)");
+  std::vector<ToolCall> out;
+  std::optional<std::string> action;
+  auto it = std::sregex_iterator(response.begin(), response.end(), re);
+  for (; it != std::sregex_iterator(); ++it) {
+    auto next = std::next(it);
+    const auto start = static_cast<std::size_t>(it->position(0) + it->length(0));
+    const auto end = next == std::sregex_iterator() ? response.size()
+                                                    : static_cast<std::size_t>(next->position(0));
+    const std::string content = response.substr(start, end - start);
+    if (!action && (*it)[1].matched) {
+      action = content;
+    } else if (action && (*it)[2].matched) {
+      out.push_back({strip_ws(*action), strip_ws(content)});
+      action.reset();
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> AgentTemplate::format_tool_responses(

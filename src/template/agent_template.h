@@ -17,6 +17,12 @@
 
 namespace swift::tmpl {
 
+// A tool call parsed out of a generation: arguments as JSON text (OpenAI's function.arguments).
+struct ToolCall {
+  std::string name;
+  std::string arguments;
+};
+
 class AgentTemplate {
  public:
   virtual ~AgentTemplate() = default;
@@ -38,6 +44,9 @@ class AgentTemplate {
   // user's query.
   virtual std::string format_standalone_tool_responses(const std::vector<std::string>& results,
                                                        const TemplateMeta& meta) const;
+  // The tool calls in a generated answer (none: an empty list). Every template also takes the
+  // ReAct "Action: / Action Input:" form when its own finds nothing, as ms-swift does.
+  virtual std::vector<ToolCall> parse_tool_calls(const std::string& response) const;
 };
 
 // Throws swift::Error naming the built agent templates for unknown names.

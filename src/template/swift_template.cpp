@@ -501,6 +501,15 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
   return out;
 }
 
+std::string resolve_loss_scale(const TemplateMeta& meta,
+                               const std::string& loss_scale,
+                               bool disable_ignore_empty_think) {
+  if (disable_ignore_empty_think || !meta.is_thinking || meta.non_thinking_prefix.empty() ||
+      loss_scale.empty() || loss_scale.find("ignore_empty_think") != std::string::npos)
+    return loss_scale;
+  return loss_scale + "+ignore_empty_think";
+}
+
 std::string SwiftTemplate::render(const nlohmann::ordered_json& messages,
                                   const EncodeOptions& opts) const {
   std::string text;

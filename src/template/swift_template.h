@@ -96,6 +96,12 @@ class SwiftTemplate {
   tok::TokenizerConfig cfg_;
 };
 
+// --loss_scale as ms-swift's TemplateArguments resolves it: hybrid thinking templates (qwen3)
+// get "+ignore_empty_think" appended unless --disable_ignore_empty_think.
+std::string resolve_loss_scale(const TemplateMeta& meta,
+                               const std::string& loss_scale,
+                               bool disable_ignore_empty_think = false);
+
 // Thrown by encode() with truncation_strategy "delete" when the row is too long.
 class MaxLengthError : public swift::Error {
  public:

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "template/agent_template.h"
 #include "template/swift_template.h"
 
 namespace {
@@ -201,6 +202,41 @@ TEST(SwiftTemplate, TemplateRowsFollowMsSwift) {
                                     "assistant.",
                                     0),
             0u);
+}
+
+TEST(SwiftTemplate, ToolCallsParsedFromGenerations) {
+  auto hermes = make_agent_template("hermes");
+  auto calls = hermes->parse_tool_calls(
+      "Let me check.\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}\n"
+      "</tool_call>\n<tool_call>\n{\"name\": \" g \", \"arguments\": \" {} \"}\n</tool_call>");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].name, "f");
+  EXPECT_EQ(calls[0].arguments, "{\"x\": 1}");
+  EXPECT_EQ(calls[1].name, "g");
+  EXPECT_EQ(calls[1].arguments, "{}");
+  // Not JSON inside the tags, and plain answers: no calls.
+  EXPECT_TRUE(hermes->parse_tool_calls("<tool_call>oops</tool_call>").empty());
+  EXPECT_TRUE(hermes->parse_tool_calls("The weather is fine.").empty());
+  // Every template falls back to the ReAct form.
+  calls = hermes->parse_tool_calls("Thought: t\nAction: f\nAction Input: {\"a\": 1}\nObservation:");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].name, "f");
+  EXPECT_EQ(calls[0].arguments, "{\"a\": 1}");
+  auto llama = make_agent_template("llama3");
+  calls = llama->parse_tool_calls("{\"name\": \"f\", \"parameters\": {\"x\": \"y\"}}<|eom_id|>");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].name, "f");
+  EXPECT_EQ(calls[0].arguments, "{\"x\": \"y\"}");
+}
+
+TEST(SwiftTemplate, HybridTemplatesIgnoreEmptyThinkByDefault) {
+  EXPECT_EQ(resolve_loss_scale(get_template_meta("qwen3"), "default"),
+            "default+ignore_empty_think");
+  EXPECT_EQ(resolve_loss_scale(get_template_meta("qwen3"), "last_round+hermes"),
+            "last_round+hermes+ignore_empty_think");
+  EXPECT_EQ(resolve_loss_scale(get_template_meta("qwen3"), "default", true), "default");
+  EXPECT_EQ(resolve_loss_scale(get_template_meta("qwen3_thinking"), "default"), "default");
+  EXPECT_EQ(resolve_loss_scale(get_template_meta("qwen2_5"), "all"), "all");
 }
 
 TEST(SwiftTemplate, StopWords) {
