@@ -106,6 +106,11 @@ ConfigDetails load_tokenizer_config(const std::string& dir) {
   if (cfg.contains("legacy") && cfg["legacy"].is_boolean()) d.legacy = cfg["legacy"].get<bool>();
   if (cfg.contains("add_prefix_space") && cfg["add_prefix_space"].is_boolean())
     d.add_prefix_space = cfg["add_prefix_space"].get<bool>();
+  if (cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer()) {
+    const auto n = cfg["extra_ids"].get<std::int64_t>();
+    SWIFT_CHECK(n >= 0 && n <= 100000, "[tokenizer] {}.extra_ids {} is out of range", w, n);
+    d.extra_ids = static_cast<int>(n);
+  }
   if (const json* extra = json_util::get_array(cfg, "additional_special_tokens", w)) {
     for (const auto& e : *extra) {
       AddedToken t;

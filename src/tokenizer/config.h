@@ -18,6 +18,7 @@ struct ConfigDetails {
   TokenizerConfig config;
   std::string tokenizer_class;
   std::optional<bool> legacy, add_prefix_space;
+  std::optional<int> extra_ids;  // T5Tokenizer's sentinel count
   std::vector<std::string> additional_special_tokens;
   std::vector<AddedToken> added_tokens_decoder;  // ids as the config states them
   // The special tokens as AddedToken (their flags when given as {content: ...} objects).
