@@ -79,60 +79,54 @@ json byte_fallback_decoder(bool strip_prefix) {
   return d;
 }
 
-// The vocab (piece -> id) and the added tokens as they are being assembled.
+// The vocab (piece -> id: the .model's pieces, then `extra` entries) and the added tokens as they
+// are being assembled.
 class Vocab {
  public:
-  explicit Vocab(const spm::ModelProto& proto) {
-    ids_.reserve(proto.pieces.size() * 2);
-    for (std::size_t k = 0; k < proto.pieces.size(); ++k)
-      ids_.emplace(proto.pieces[k].piece, static_cast<std::int32_t>(k));
-    next_ = static_cast<std::int32_t>(proto.pieces.size());
+  Vocab(const spm::ModelProto& proto, const std::vector<std::string>& extra) {
+    tokens_.reserve(proto.pieces.size() + extra.size());
+    for (const auto& p : proto.pieces) tokens_.push_back(p.piece);
+    for (const auto& t : extra) tokens_.push_back(t);
+    std::vector<std::uint8_t> has_id(tokens_.size(), 1);
+    index_.build(tokens_, has_id);
   }
-  void extend(const std::string& token) {  // a vocab entry past the .model's pieces (T5)
-    owned_.push_back(token);
-    if (ids_.emplace(owned_.back(), next_).second) ++next_;
-  }
+  std::int32_t vocab_id(std::string_view t) const { return index_.find(t, tokens_); }
+  bool in_vocab(std::string_view t) const { return vocab_id(t) >= 0; }
   std::int32_t id(std::string_view t) const {
-    auto it = ids_.find(t);
-    if (it != ids_.end()) return it->second;
+    const std::int32_t v = vocab_id(t);
+    if (v >= 0) return v;
     auto a = added_ids_.find(std::string(t));
     return a == added_ids_.end() ? -1 : a->second;
   }
-  bool in_vocab(std::string_view t) const { return ids_.count(t) > 0; }
-  const std::unordered_map<std::string_view, std::int32_t>& map() const { return ids_; }
-  std::int32_t size() const { return next_; }
 
   // Adds an added token unless one with that content exists: the vocab's id when the token is a
   // vocab entry, else `t.id` when given (added_tokens_decoder), else the next free id.
   void add(AddedToken t) {
-    if (added_ids_.count(t.content) || t.content.empty()) return;
-    const auto v = ids_.find(t.content);
-    if (v != ids_.end()) {
-      t.id = v->second;
+    if (t.content.empty() || added_ids_.count(t.content)) return;
+    const std::int32_t v = vocab_id(t.content);
+    if (v >= 0) {
+      t.id = v;
     } else if (t.id < 0) {
-      t.id = next_added();
+      t.id = static_cast<std::int32_t>(tokens_.size());
+      while (taken_.count(t.id)) ++t.id;
     }
     added_ids_.emplace(t.content, t.id);
     taken_.insert(t.id);
-    json e = {{"id", t.id},         {"content", t.content},       {"single_word", t.single_word},
-              {"lstrip", t.lstrip}, {"rstrip", t.rstrip},         {"normalized", t.normalized},
-              {"special", t.special}};
-    added_.push_back(std::move(e));
+    added_.push_back({{"id", t.id},
+                      {"content", t.content},
+                      {"single_word", t.single_word},
+                      {"lstrip", t.lstrip},
+                      {"rstrip", t.rstrip},
+                      {"normalized", t.normalized},
+                      {"special", t.special}});
   }
   json& added() { return added_; }
 
  private:
-  std::int32_t next_added() {
-    std::int32_t id = next_;
-    while (taken_.count(id)) ++id;
-    return id;
-  }
-
-  std::unordered_map<std::string_view, std::int32_t> ids_;
-  std::deque<std::string> owned_;
+  std::vector<std::string> tokens_;
+  TokenIndex index_;
   std::unordered_map<std::string, std::int32_t> added_ids_;
   std::unordered_set<std::int32_t> taken_;
-  std::int32_t next_ = 0;
   json added_ = json::array();
 };
 
@@ -210,8 +204,23 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
       break;
   }
 
+  // T5Converter.convert_from_spm: <extra_id_{n-1}> .. <extra_id_0> follow the pieces.
+  std::vector<std::string> extra;
+  if (cls == SpmClass::kT5) {
+    const int n = d.extra_ids.value_or(100);
+    for (int k = n - 1; k >= 0; --k) extra.push_back(fmt::format("<extra_id_{}>", k));
+  }
   SpmTokenizerJson out;
-  Vocab vocab(proto);
+  if (!extra.empty()) {
+    std::unordered_set<std::string_view> pieces;
+    for (const auto& p : proto.pieces) pieces.insert(p.piece);
+    for (const auto& t : extra)
+      SWIFT_CHECK(!pieces.count(t),
+                  "[tokenizer] {} already has a piece \"{}\", which T5Tokenizer appends as a "
+                  "sentinel; add the folder's tokenizer.json",
+                  path, t);
+  }
+  Vocab vocab(proto, extra);
   const bool bpe = cls == SpmClass::kLlama || cls == SpmClass::kGemma ||
                    (cls == SpmClass::kGeneric && ts.model_type != spm::ModelType::kUnigram);
   json model;
@@ -233,15 +242,7 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
     std::int32_t unk_id = ts.unk_id;
     bool fallback = ts.byte_fallback;
     if (cls == SpmClass::kT5) {
-      // T5Converter.convert_from_spm: <extra_id_{n-1}> .. <extra_id_0> after the pieces.
-      const int extra = d.extra_ids.value_or(100);
-      SWIFT_CHECK(extra >= 0 && extra <= 100000, "[tokenizer] tokenizer_config.json extra_ids {} "
-                  "is out of range", extra);
-      for (int k = extra - 1; k >= 0; --k) {
-        const std::string t = fmt::format("<extra_id_{}>", k);
-        list.push_back({t, 0.0});
-        vocab.extend(t);
-      }
+      for (const auto& t : extra) list.push_back({t, 0.0});
       unk_id = 2;  // T5Tokenizer's fixed layout: <pad>, </s>, <unk>
       fallback = false;
       SWIFT_CHECK(list.size() > 2, "[tokenizer] {} has too few pieces for a T5 tokenizer", path);

@@ -346,7 +346,7 @@ std::shared_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   if (!fs::is_file(path)) {
     const std::string spm_path = fs::join(dir, "tokenizer.model");
     SWIFT_CHECK(fs::is_file(spm_path),
-                "[tokenizer] {} has neither tokenizer.json nor tokenizer.model; pass the "
+                "[tokenizer] {} has no tokenizer.json and no tokenizer.model; pass the "
                 "model/tokenizer folder",
                 dir);
     return from_sentencepiece(dir, spm_path);
