@@ -59,7 +59,7 @@ SpmClass class_of(const std::string& name, const spm::ModelProto& proto, const s
   if (c == "TokenizersBackend" || c == "PreTrainedTokenizer") return SpmClass::kGeneric;
   if (c.empty())
     return proto.trainer_spec.model_type == spm::ModelType::kUnigram ? SpmClass::kGeneric
-                                                                      : SpmClass::kLlama;
+                                                                     : SpmClass::kLlama;
   SWIFT_FAIL(
       "[tokenizer] {} is a SentencePiece model for tokenizer_class \"{}\", which swift cannot "
       "rebuild from tokenizer.model alone (supported: LlamaTokenizer, GemmaTokenizer, "
@@ -247,7 +247,9 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
       fallback = false;
       SWIFT_CHECK(list.size() > 2, "[tokenizer] {} has too few pieces for a T5 tokenizer", path);
     }
-    model = {{"type", "Unigram"}, {"unk_id", unk_id}, {"byte_fallback", fallback},
+    model = {{"type", "Unigram"},
+             {"unk_id", unk_id},
+             {"byte_fallback", fallback},
              {"vocab", std::move(list)}};
   }
   json& root = out.root;
@@ -288,13 +290,13 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
       json norms = json::array({replace(" ", kSpace)});
       const std::string& charsmap = proto.normalizer_spec.precompiled_charsmap;
       if (!charsmap.empty())
-        norms.insert(norms.begin(), {{"type", "Precompiled"},
-                                     {"precompiled_charsmap", base64_encode(charsmap)}});
+        norms.insert(norms.begin(),
+                     {{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(charsmap)}});
       root["normalizer"] = {{"type", "Sequence"}, {"normalizers", std::move(norms)}};
       root["pre_tokenizer"] = nullptr;
       root["decoder"] = ts.byte_fallback ? byte_fallback_decoder(false)
                                          : json{{"type", "Sequence"},
-                                                {"decoders", {replace(kSpace, " ")}}};
+                                                {"decoders", json::array({replace(kSpace, " ")})}};
       break;
     }
   }

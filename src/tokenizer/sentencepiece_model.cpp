@@ -26,13 +26,20 @@ enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 
 
 const char* wire_name(std::uint32_t w) {
   switch (w) {
-    case kVarint: return "varint";
-    case kFixed64: return "fixed64";
-    case kLen: return "length-delimited";
-    case 3: return "start-group";
-    case 4: return "end-group";
-    case kFixed32: return "fixed32";
-    default: return "invalid";
+    case kVarint:
+      return "varint";
+    case kFixed64:
+      return "fixed64";
+    case kLen:
+      return "length-delimited";
+    case 3:
+      return "start-group";
+    case 4:
+      return "end-group";
+    case kFixed32:
+      return "fixed32";
+    default:
+      return "invalid";
   }
 }
 
@@ -60,9 +67,8 @@ class Reader {
   std::uint64_t varint(const char* what) {
     std::uint64_t v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
-      SWIFT_CHECK(p_ < end_,
-                  "[tokenizer] {} is truncated: {} ends inside {}; re-download the file", file_,
-                  path_, what);
+      SWIFT_CHECK(p_ < end_, "[tokenizer] {} is truncated: {} ends inside {}; re-download the file",
+                  file_, path_, what);
       const auto b = static_cast<std::uint8_t>(*p_++);
       SWIFT_CHECK(shift < 63 || (b & 0x7E) == 0,
                   "[tokenizer] {} is not a valid SentencePiece model: {} has a varint longer "
@@ -71,9 +77,10 @@ class Reader {
       v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
       if (!(b & 0x80)) return v;
     }
-    SWIFT_FAIL("[tokenizer] {} is not a valid SentencePiece model: {} has a varint longer than "
-               "10 bytes",
-               file_, path_);
+    SWIFT_FAIL(
+        "[tokenizer] {} is not a valid SentencePiece model: {} has a varint longer than "
+        "10 bytes",
+        file_, path_);
   }
 
   std::string_view bytes(const char* what) {
@@ -91,8 +98,8 @@ class Reader {
     SWIFT_CHECK(end_ - p_ >= 4, "[tokenizer] {} is truncated: {} ends inside {}", file_, path_,
                 what);
     std::uint32_t u = 0;
-    for (int k = 0; k < 4; ++k) u |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p_[k]))
-                                     << (8 * k);
+    for (int k = 0; k < 4; ++k)
+      u |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p_[k])) << (8 * k);
     p_ += 4;
     float f;
     static_assert(sizeof f == sizeof u);
@@ -102,10 +109,18 @@ class Reader {
 
   void skip(std::uint32_t field, std::uint32_t wire) {
     switch (wire) {
-      case kVarint: varint("a skipped field"); return;
-      case kLen: bytes("a skipped field"); return;
-      case kFixed64: advance(8, field); return;
-      case kFixed32: advance(4, field); return;
+      case kVarint:
+        varint("a skipped field");
+        return;
+      case kLen:
+        bytes("a skipped field");
+        return;
+      case kFixed64:
+        advance(8, field);
+        return;
+      case kFixed32:
+        advance(4, field);
+        return;
       default:
         SWIFT_FAIL(
             "[tokenizer] {} is not a valid SentencePiece model: {} field {} has wire type {} ({}); "
@@ -157,8 +172,8 @@ class Reader {
  private:
   void advance(std::size_t n, std::uint32_t field) {
     SWIFT_CHECK(static_cast<std::size_t>(end_ - p_) >= n,
-                "[tokenizer] {} is truncated: {} field {} ends past the end of its message",
-                file_, path_, field);
+                "[tokenizer] {} is truncated: {} field {} ends past the end of its message", file_,
+                path_, field);
     p_ += n;
   }
 
@@ -189,7 +204,9 @@ SpPiece parse_piece(std::string_view msg, const std::string& file, std::size_t i
         has_piece = true;
         break;
       }
-      case 2: p.score = r.get_float(f, w, "score"); break;
+      case 2:
+        p.score = r.get_float(f, w, "score");
+        break;
       case 3: {
         const std::int32_t t = r.get_int32(f, w, "type");
         SWIFT_CHECK(t >= 1 && t <= 6,
@@ -199,7 +216,8 @@ SpPiece parse_piece(std::string_view msg, const std::string& file, std::size_t i
         p.type = static_cast<PieceType>(t);
         break;
       }
-      default: r.skip(f, w);
+      default:
+        r.skip(f, w);
     }
   }
   SWIFT_CHECK(has_piece && !p.piece.empty(),
@@ -222,19 +240,44 @@ void parse_trainer(std::string_view msg, const std::string& file, TrainerSpec& t
         t.model_type = static_cast<ModelType>(m);
         break;
       }
-      case 4: t.vocab_size = r.get_int32(f, w, "vocab_size"); break;
-      case 24: t.treat_whitespace_as_suffix = r.get_bool(f, w, "treat_whitespace_as_suffix"); break;
-      case 25: t.split_digits = r.get_bool(f, w, "split_digits"); break;
-      case 35: t.byte_fallback = r.get_bool(f, w, "byte_fallback"); break;
-      case 40: t.unk_id = r.get_int32(f, w, "unk_id"); break;
-      case 41: t.bos_id = r.get_int32(f, w, "bos_id"); break;
-      case 42: t.eos_id = r.get_int32(f, w, "eos_id"); break;
-      case 43: t.pad_id = r.get_int32(f, w, "pad_id"); break;
-      case 45: t.unk_piece = r.get_string(f, w, "unk_piece"); break;
-      case 46: t.bos_piece = r.get_string(f, w, "bos_piece"); break;
-      case 47: t.eos_piece = r.get_string(f, w, "eos_piece"); break;
-      case 48: t.pad_piece = r.get_string(f, w, "pad_piece"); break;
-      default: r.skip(f, w);
+      case 4:
+        t.vocab_size = r.get_int32(f, w, "vocab_size");
+        break;
+      case 24:
+        t.treat_whitespace_as_suffix = r.get_bool(f, w, "treat_whitespace_as_suffix");
+        break;
+      case 25:
+        t.split_digits = r.get_bool(f, w, "split_digits");
+        break;
+      case 35:
+        t.byte_fallback = r.get_bool(f, w, "byte_fallback");
+        break;
+      case 40:
+        t.unk_id = r.get_int32(f, w, "unk_id");
+        break;
+      case 41:
+        t.bos_id = r.get_int32(f, w, "bos_id");
+        break;
+      case 42:
+        t.eos_id = r.get_int32(f, w, "eos_id");
+        break;
+      case 43:
+        t.pad_id = r.get_int32(f, w, "pad_id");
+        break;
+      case 45:
+        t.unk_piece = r.get_string(f, w, "unk_piece");
+        break;
+      case 46:
+        t.bos_piece = r.get_string(f, w, "bos_piece");
+        break;
+      case 47:
+        t.eos_piece = r.get_string(f, w, "eos_piece");
+        break;
+      case 48:
+        t.pad_piece = r.get_string(f, w, "pad_piece");
+        break;
+      default:
+        r.skip(f, w);
     }
   }
 }
@@ -244,12 +287,23 @@ void parse_normalizer(std::string_view msg, const std::string& file, NormalizerS
   while (!r.done()) {
     const auto [f, w] = r.tag();
     switch (f) {
-      case 1: n.name = r.get_string(f, w, "name"); break;
-      case 2: n.precompiled_charsmap.assign(r.get_bytes(f, w, "precompiled_charsmap")); break;
-      case 3: n.add_dummy_prefix = r.get_bool(f, w, "add_dummy_prefix"); break;
-      case 4: n.remove_extra_whitespaces = r.get_bool(f, w, "remove_extra_whitespaces"); break;
-      case 5: n.escape_whitespaces = r.get_bool(f, w, "escape_whitespaces"); break;
-      default: r.skip(f, w);
+      case 1:
+        n.name = r.get_string(f, w, "name");
+        break;
+      case 2:
+        n.precompiled_charsmap.assign(r.get_bytes(f, w, "precompiled_charsmap"));
+        break;
+      case 3:
+        n.add_dummy_prefix = r.get_bool(f, w, "add_dummy_prefix");
+        break;
+      case 4:
+        n.remove_extra_whitespaces = r.get_bool(f, w, "remove_extra_whitespaces");
+        break;
+      case 5:
+        n.escape_whitespaces = r.get_bool(f, w, "escape_whitespaces");
+        break;
+      default:
+        r.skip(f, w);
     }
   }
 }
@@ -272,9 +326,14 @@ ModelProto parse_model_proto(std::string_view bytes, const std::string& where) {
         m.pieces.push_back(parse_piece(msg, where, m.pieces.size()));
         break;
       }
-      case 2: parse_trainer(r.get_bytes(f, w, "trainer_spec"), where, m.trainer_spec); break;
-      case 3: parse_normalizer(r.get_bytes(f, w, "normalizer_spec"), where, m.normalizer_spec); break;
-      default: r.skip(f, w);
+      case 2:
+        parse_trainer(r.get_bytes(f, w, "trainer_spec"), where, m.trainer_spec);
+        break;
+      case 3:
+        parse_normalizer(r.get_bytes(f, w, "normalizer_spec"), where, m.normalizer_spec);
+        break;
+      default:
+        r.skip(f, w);
     }
   }
   SWIFT_CHECK(!m.pieces.empty(),

@@ -7,8 +7,8 @@
 
 #include <unistd.h>
 
-#include <cstring>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -116,8 +116,8 @@ inline std::string model_proto(const std::vector<Piece>& pieces, const Spec& spe
 class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
-    path_ = stdfs::temp_directory_path() /
-            ("swift_spm_test_" + std::to_string(::getpid()) + "_" + tag);
+    path_ =
+        stdfs::temp_directory_path() / ("swift_spm_test_" + std::to_string(::getpid()) + "_" + tag);
     stdfs::remove_all(path_);
     stdfs::create_directories(path_);
   }
@@ -151,7 +151,8 @@ inline std::string data(const std::string& file) {
 }
 
 inline bool is_byte_piece(const std::string& s) {
-  return s.size() == 6 && s.compare(0, 3, "<0x") == 0 && s[5] == '>' && std::isxdigit(static_cast<unsigned char>(s[3])) &&
+  return s.size() == 6 && s.compare(0, 3, "<0x") == 0 && s[5] == '>' &&
+         std::isxdigit(static_cast<unsigned char>(s[3])) &&
          std::isxdigit(static_cast<unsigned char>(s[4]));
 }
 

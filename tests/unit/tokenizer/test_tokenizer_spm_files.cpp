@@ -100,9 +100,36 @@ TEST(SpmSynthetic, T5ClassUnigram) {
   EXPECT_EQ(tok->decode({4, 7, 8, 1}, true), "hello world");
 }
 
+// No tokenizer_config.json and a Unigram model: transformers' generic TokenizersBackend build
+// (SpmConverter.build_tokenizer_from_spm_proto): spaces become U+2581, no pre-tokenizer, no
+// dummy prefix, bos/eos/unk from the trainer spec, no bos added.
+TEST(SpmSynthetic, GenericUnigramWithoutConfig) {
+  std::vector<Piece> p = {{"<unk>", 0, kUnknown},        {"<s>", 0, kControl},
+                          {"</s>", 0, kControl},         {"he", -3, kNormal},
+                          {"llo", -3, kNormal},          {"hello", -4, kNormal},
+                          {"\xE2\x96\x81", -2, kNormal}, {"\xE2\x96\x81world", -5, kNormal},
+                          {"wor", -3, kNormal},          {"ld", -3, kNormal}};
+  Spec s;
+  s.model_type = 1;
+  s.byte_fallback = false;
+  TempDir dir("generic");
+  dir.write("tokenizer.model", model_proto(p, s));
+  auto tok = Tokenizer::from_dir(dir.str());
+  // "hello" + "▁world" (-9) beats "he" + "llo" + "▁world" (-11) and "hello" + "▁" + "wor" +
+  // "ld" (-12).
+  EXPECT_EQ(tok->encode("hello world", true), (std::vector<std::int32_t>{5, 7}));
+  EXPECT_EQ(tok->encode("hello</s>", true), (std::vector<std::int32_t>{5, 2}));
+  EXPECT_EQ(tok->decode({5, 7, 2}, false), "hello world</s>");
+  EXPECT_EQ(tok->decode({5, 7, 2}, true), "hello world");
+  EXPECT_EQ(tok->config().bos_token, "<s>");
+  EXPECT_EQ(tok->config().unk_token, "<unk>");
+}
+
 // ---- Crafted and truncated files: a clear swift::Error, never a crash ----
 
-std::string small_model() { return model_proto(small_bpe(), Spec{}); }
+std::string small_model() {
+  return model_proto(small_bpe(), Spec{});
+}
 
 // Loads `bytes` as `dir`'s tokenizer.model: "" when it loads, else the swift::Error's message
 // (any other exception fails the test).

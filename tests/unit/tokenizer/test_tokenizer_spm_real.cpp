@@ -60,7 +60,9 @@ json id_ordered_merges(const json& vocab) {
   return merges;
 }
 
-bool has_space_run(const std::string& text) { return text.find("  ") != std::string::npos; }
+bool has_space_run(const std::string& text) {
+  return text.find("  ") != std::string::npos;
+}
 
 class SpmReal : public ::testing::TestWithParam<RealCase> {};
 
@@ -146,7 +148,9 @@ TEST_P(SpmReal, MatchesHfGoldens) {
       chat, ref_ok, ref_rows);
 }
 
-Spec llama2_spec() { return Spec{}; }
+Spec llama2_spec() {
+  return Spec{};
+}
 
 Spec gemma3_spec() {
   Spec s;
