@@ -289,9 +289,10 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
     case SpmClass::kGeneric: {
       json norms = json::array({replace(" ", kSpace)});
       const std::string& charsmap = proto.normalizer_spec.precompiled_charsmap;
-      if (!charsmap.empty())
-        norms.insert(norms.begin(),
-                     {{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(charsmap)}});
+      if (!charsmap.empty()) {
+        json pre = {{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(charsmap)}};
+        norms.insert(norms.begin(), std::move(pre));
+      }
       root["normalizer"] = {{"type", "Sequence"}, {"normalizers", std::move(norms)}};
       root["pre_tokenizer"] = nullptr;
       root["decoder"] = ts.byte_fallback ? byte_fallback_decoder(false)

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer.h"
 #include "unit/tokenizer/spm_test_util.h"
 
@@ -123,6 +124,27 @@ TEST(SpmSynthetic, GenericUnigramWithoutConfig) {
   EXPECT_EQ(tok->decode({5, 7, 2}, true), "hello world");
   EXPECT_EQ(tok->config().bos_token, "<s>");
   EXPECT_EQ(tok->config().unk_token, "<unk>");
+
+  // normalizer_spec.precompiled_charsmap becomes a Precompiled normalizer first in line. An
+  // empty trie (size 0) maps nothing; one whose stated size does not fit is an error, which also
+  // shows the bytes arrive intact (4 and 5 bytes: both base64 padding cases).
+  s.charsmap = std::string("\0\0\0\0x", 5);
+  dir.write("tokenizer.model", model_proto(p, s));
+  tok = Tokenizer::from_dir(dir.str());
+  EXPECT_EQ(tok->encode("hello world", true), (std::vector<std::int32_t>{5, 7}));
+  for (const std::string blob : {std::string("\x40\0\0\0", 4), std::string("\x40\0\0\0x", 5)}) {
+    s.charsmap = blob;
+    dir.write("tokenizer.model", model_proto(p, s));
+    try {
+      Tokenizer::from_dir(dir.str());
+      ADD_FAILURE() << "a charsmap with a trie size past its end loaded";
+    } catch (const swift::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("trie size 64 does not fit its " +
+                                           std::to_string(blob.size()) + " bytes"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // ---- Crafted and truncated files: a clear swift::Error, never a crash ----
@@ -161,10 +183,17 @@ TEST(SpmCrafted, EveryTruncationFailsCleanly) {
   int failed = 0;
   TempDir dir("truncated");
   for (std::size_t n = 0; n < full.size(); ++n) {
-    const std::string msg = load_error_in(dir, full.substr(0, n));
-    failed += !msg.empty();
+    // Parsed in memory first; the cuts that still parse (at a message boundary) are loaded as a
+    // folder too, which must then work or fail with a swift::Error.
+    try {
+      swift::tok::spm::parse_model_proto(std::string_view(full).substr(0, n), "tokenizer.model");
+    } catch (const swift::Error& e) {
+      ++failed;
+      EXPECT_NE(std::string(e.what()).find("tokenizer.model"), std::string::npos) << e.what();
+      continue;
+    }
+    (void)load_error_in(dir, full.substr(0, n));
   }
-  // Cuts at a message boundary may leave a valid (smaller) model; the others must fail.
   EXPECT_GT(failed, static_cast<int>(full.size()) / 2);
   expect_error(full.substr(0, full.size() - 3), "truncated");
 }
