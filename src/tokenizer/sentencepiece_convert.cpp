@@ -165,7 +165,9 @@ void default_token(std::string& slot, const char* value, ConfigDetails& d) {
   AddedToken t;
   t.content = value;
   t.special = true;
-  d.special_tokens.push_back(std::move(t));
+  const std::size_t at = std::min(d.named_special_count, d.special_tokens.size());
+  d.special_tokens.insert(d.special_tokens.begin() + static_cast<std::ptrdiff_t>(at), std::move(t));
+  d.named_special_count = at + 1;
 }
 
 }  // namespace
@@ -302,15 +304,27 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
     }
   }
 
-  // Added tokens: the config's added_tokens_decoder, the .model's control (special) and
-  // user-defined (not special) pieces, then the named and additional special tokens.
+  // Added tokens: the config's added_tokens_decoder, the named special tokens, then the extra
+  // special tokens. SentencePieceExtractor replaces the config's additional_special_tokens with
+  // the .model's control (special) and user-defined (not special) pieces; transformers 5 takes
+  // that list as extra_special_tokens only when the config has no extra_special_tokens of its own
+  // (which then win).
   for (const auto& t : d.added_tokens_decoder) vocab.add(t);
-  for (const auto& p : proto.pieces) {
-    if (p.type != spm::PieceType::kControl && p.type != spm::PieceType::kUserDefined) continue;
-    AddedToken t;
-    t.content = p.piece;
-    t.special = p.type == spm::PieceType::kControl;
+  for (std::size_t k = 0; k < d.named_special_count && k < d.special_tokens.size(); ++k) {
+    AddedToken t = d.special_tokens[k];
+    t.special = true;
     vocab.add(std::move(t));
+  }
+  if (d.extra_special_tokens) {
+    for (const auto& t : *d.extra_special_tokens) vocab.add(t);
+  } else {
+    for (const auto& p : proto.pieces) {
+      if (p.type != spm::PieceType::kControl && p.type != spm::PieceType::kUserDefined) continue;
+      AddedToken t;
+      t.content = p.piece;
+      t.special = p.type == spm::PieceType::kControl;
+      vocab.add(std::move(t));
+    }
   }
   if (cls == SpmClass::kT5) {
     for (int k = 0; k < d.extra_ids.value_or(100); ++k) {
@@ -319,10 +333,6 @@ SpmTokenizerJson sentencepiece_to_tokenizer_json(std::shared_ptr<const spm::Mode
       t.special = true;
       vocab.add(std::move(t));
     }
-  }
-  for (auto t : d.special_tokens) {
-    t.special = true;
-    vocab.add(std::move(t));
   }
   root["added_tokens"] = std::move(vocab.added());
 

@@ -67,6 +67,32 @@ TEST(SpmSynthetic, UserDefinedPiecesAreAddedTokens) {
   EXPECT_EQ(tok->decode({1, hello, tool}, true), "hello<tool>");
 }
 
+// transformers 5: SentencePieceExtractor puts the .model's control/user-defined pieces in place
+// of the config's additional_special_tokens, and the config's extra_special_tokens (when given)
+// take precedence over both.
+TEST(SpmSynthetic, ExtraSpecialTokensReplaceTheModelsPieces) {
+  TempDir dir("extra_special");
+  auto pieces = small_bpe();
+  pieces.push_back({"<tool>", 0, kUserDefined});
+  const std::int32_t tool = static_cast<std::int32_t>(pieces.size()) - 1;
+  dir.write("tokenizer.model", model_proto(pieces, Spec{}));
+  // additional_special_tokens is replaced: "<x>" is not an added token; "<tool>" is.
+  dir.write("tokenizer_config.json",
+            R"({"tokenizer_class": "LlamaTokenizer", "additional_special_tokens": ["<x>"]})");
+  auto tok = Tokenizer::from_dir(dir.str());
+  EXPECT_EQ(tok->token_to_id("<x>"), -1);
+  EXPECT_EQ(tok->encode("<tool>", false), (std::vector<std::int32_t>{tool}));
+  // extra_special_tokens given: "<x>" becomes a special token past the vocab, "<tool>" stays
+  // plain text (the vocab's "<" ... pieces: here bytes).
+  dir.write("tokenizer_config.json",
+            R"({"tokenizer_class": "LlamaTokenizer", "extra_special_tokens": ["<x>"]})");
+  tok = Tokenizer::from_dir(dir.str());
+  EXPECT_EQ(tok->token_to_id("<x>"), tool + 1);
+  EXPECT_TRUE(tok->is_special(tool + 1));
+  EXPECT_EQ(tok->encode("<x>", false), (std::vector<std::int32_t>{tool + 1}));
+  EXPECT_NE(tok->encode("<tool>", false), (std::vector<std::int32_t>{tool}));
+}
+
 // T5Tokenizer: Unigram over the pieces plus <extra_id_N> sentinels, WhitespaceSplit + Metaspace,
 // "</s>" appended. Scores chosen so that Viterbi's best path is clear by hand.
 TEST(SpmSynthetic, T5ClassUnigram) {
