@@ -10,7 +10,6 @@
 #include "tokenizer/sentencepiece_convert.h"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
