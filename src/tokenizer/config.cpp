@@ -72,6 +72,7 @@ ConfigDetails load_tokenizer_config(const std::string& dir) {
       d.special_tokens.push_back(*t);
     }
   }
+  d.named_special_count = d.special_tokens.size();
   const char* w = "tokenizer_config.json";
   if (cfg.contains("add_bos_token") && !cfg["add_bos_token"].is_null())
     c.add_bos_token = json_util::get_bool(cfg, "add_bos_token", w, false);
@@ -106,6 +107,11 @@ ConfigDetails load_tokenizer_config(const std::string& dir) {
   if (cfg.contains("legacy") && cfg["legacy"].is_boolean()) d.legacy = cfg["legacy"].get<bool>();
   if (cfg.contains("add_prefix_space") && cfg["add_prefix_space"].is_boolean())
     d.add_prefix_space = cfg["add_prefix_space"].get<bool>();
+  if (cfg.contains("extra_ids") && cfg["extra_ids"].is_number_integer()) {
+    const auto n = cfg["extra_ids"].get<std::int64_t>();
+    SWIFT_CHECK(n >= 0 && n <= 100000, "[tokenizer] {}.extra_ids {} is out of range", w, n);
+    d.extra_ids = static_cast<int>(n);
+  }
   if (const json* extra = json_util::get_array(cfg, "additional_special_tokens", w)) {
     for (const auto& e : *extra) {
       AddedToken t;
@@ -117,6 +123,21 @@ ConfigDetails load_tokenizer_config(const std::string& dir) {
       }
       d.additional_special_tokens.push_back(t.content);
       d.special_tokens.push_back(t);
+    }
+  }
+  if (auto it = cfg.find("extra_special_tokens"); it != cfg.end() && !it->is_null()) {
+    SWIFT_CHECK(it->is_array() || it->is_object(),
+                "[tokenizer] {}.extra_special_tokens must be a list or an object", w);
+    d.extra_special_tokens.emplace();
+    for (const auto& e : *it) {
+      AddedToken t;
+      t.special = true;
+      if (e.is_string()) {
+        t.content = e.get<std::string>();
+      } else {
+        t.content = json_util::get_string(e, "content", "extra_special_tokens", "", true);
+      }
+      d.extra_special_tokens->push_back(std::move(t));
     }
   }
   if (auto it = cfg.find("added_tokens_decoder"); it != cfg.end() && it->is_object()) {

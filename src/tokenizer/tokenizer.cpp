@@ -23,6 +23,8 @@
 #include "tokenizer/config.h"
 #include "tokenizer/json_util.h"
 #include "tokenizer/models.h"
+#include "tokenizer/sentencepiece_convert.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer_json.h"
 #include "tokenizer/unicode.h"
 
@@ -137,7 +139,12 @@ class JsonTokenizer : public Tokenizer {
  public:
   // `bpe_source` (may be null): model.vocab and model.merges read apart from `root` (which then
   // lacks them; see split_tokenizer_json).
-  JsonTokenizer(const json& root, const BpeSource* bpe_source, ConfigDetails details)
+  // `class_pipeline`: `root` already is the pipeline transformers builds for the folder's class
+  // (a tokenizer.model folder), so no second transformers view is made.
+  JsonTokenizer(const json& root,
+                const BpeSource* bpe_source,
+                ConfigDetails details,
+                bool class_pipeline = false)
       : details_(std::move(details)) {
     SWIFT_CHECK(root.is_object(), "[tokenizer] tokenizer.json must hold a JSON object");
     const json& model = json_util::field(root, "model", "tokenizer.json");
@@ -169,7 +176,7 @@ class JsonTokenizer : public Tokenizer {
     auto lookup = [this](const std::string& t) { return raw_.token_to_id(t); };
     raw_.post_processor = make_post_processor(root.value("post_processor", json()), lookup);
     build_table();
-    maybe_build_transformers_view(root, tables);
+    if (!class_pipeline) maybe_build_transformers_view(root, tables);
   }
 
   std::vector<std::int32_t> encode(std::string_view text, bool add_special) const override {
@@ -316,16 +323,34 @@ class JsonTokenizer : public Tokenizer {
   std::size_t vocab_size_ = 0;
 };
 
+// A folder with tokenizer.model and no tokenizer.json: the tokenizer.json equivalent of what
+// transformers 5 builds for it (sentencepiece_convert.h), loaded like any other.
+std::shared_ptr<Tokenizer> from_sentencepiece(const std::string& dir, const std::string& path) {
+  auto proto = std::make_shared<const spm::ModelProto>(spm::read_model_proto(path));
+  ConfigDetails details = load_tokenizer_config(dir);
+  SpmTokenizerJson built = sentencepiece_to_tokenizer_json(std::move(proto), details, path);
+  try {
+    return std::make_shared<JsonTokenizer>(built.root, built.is_bpe ? &built.bpe : nullptr,
+                                           std::move(details), true);
+  } catch (const json::exception& e) {
+    SWIFT_FAIL("[tokenizer] {} could not be turned into a tokenizer ({})", path, e.what());
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   SWIFT_CHECK(fs::is_dir(dir), "[tokenizer] {} is not a folder; pass the model/tokenizer folder",
               dir);
   const std::string path = fs::join(dir, "tokenizer.json");
-  SWIFT_CHECK(fs::is_file(path),
-              "[tokenizer] {} has no tokenizer.json (tokenizer.model alone is not supported yet); "
-              "convert it with transformers or use a folder that has tokenizer.json",
-              dir);
+  if (!fs::is_file(path)) {
+    const std::string spm_path = fs::join(dir, "tokenizer.model");
+    SWIFT_CHECK(fs::is_file(spm_path),
+                "[tokenizer] {} has no tokenizer.json and no tokenizer.model; pass the "
+                "model/tokenizer folder",
+                dir);
+    return from_sentencepiece(dir, spm_path);
+  }
   const auto size = fs::file_size(path);
   SWIFT_CHECK(size <= kMaxTokenizerJsonBytes, "[tokenizer] {} is {} bytes (max {})", path, size,
               kMaxTokenizerJsonBytes);
