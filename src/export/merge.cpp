@@ -134,7 +134,8 @@ MergeResult merge_lora(const std::string& base_model_dir,
   // The tokenizer as a set: from the adapter when training saved one there (new tokens, a new
   // template), else the base model's.
   const bool adapter_tok = fs::is_file(fs::join(adapter_dir, "tokenizer_config.json")) ||
-                           fs::is_file(fs::join(adapter_dir, "tokenizer.json"));
+                           fs::is_file(fs::join(adapter_dir, "tokenizer.json")) ||
+                           fs::is_file(fs::join(adapter_dir, "tokenizer.model"));
   copy_tokenizer_files(adapter_tok ? adapter_dir : base_model_dir, out.path());
   if (!copy_if_exists(adapter_dir, out.path(), "args.json"))
     write_json(fs::join(out.path(), "args.json"), options.args);

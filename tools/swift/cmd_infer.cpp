@@ -385,7 +385,9 @@ int run_infer(const std::vector<std::string>& argv) {
   s.model = model::load_causal_lm(dir, lo);
   std::string tok_dir = dir;
   for (const auto& ad : adapters)  // a checkpoint may carry its own tokenizer files
-    if (fs::is_file(fs::join(ad.path, "tokenizer.json"))) tok_dir = ad.path;
+    if (fs::is_file(fs::join(ad.path, "tokenizer.json")) ||
+        fs::is_file(fs::join(ad.path, "tokenizer.model")))
+      tok_dir = ad.path;
   s.tok = tok::Tokenizer::from_dir(tok_dir);
 
   infer::EngineOptions eo;
