@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/e2e_model.h"
+#include "common/jsonl.h"
 #include "common/run_command.h"
 
 namespace {
@@ -31,14 +32,7 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(json::parse(line));
-  return rows;
-}
+using swift::testing::read_jsonl;
 
 struct Fixture {
   std::string model;

@@ -8,6 +8,7 @@
 // built from the template's documented pieces, tokenized by the real tokenizer.
 #include <gtest/gtest.h>
 
+#include "common/jsonl.h"
 #include "common/test_assets.h"
 
 #include <sys/stat.h>
@@ -31,12 +32,7 @@ std::string data(const std::string& rel) {
 }
 
 std::vector<json> read_jsonl(const std::string& path) {
-  std::ifstream f(path);
-  std::vector<json> rows;
-  std::string line;
-  while (std::getline(f, line))
-    if (!line.empty()) rows.push_back(json::parse(line));
-  return rows;
+  return swift::testing::read_jsonl<json>(path);
 }
 
 swift::tok::TokenizerConfig load_config(const std::string& name) {

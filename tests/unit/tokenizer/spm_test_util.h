@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/jsonl.h"
 #include "common/test_assets.h"
 #include "core/error.h"
 #include "tokenizer/tokenizer.h"
@@ -136,15 +137,7 @@ inline std::string read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-inline std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(json::parse(line));
-  return rows;
-}
+using swift::testing::read_jsonl;
 
 inline std::string data(const std::string& file) {
   return std::string(SWIFT_SOURCE_DIR) + "/tests/data/tokenizers/" + file;

@@ -2,6 +2,7 @@
 // tests/data/tokenizers, plus speed bounds on pathological inputs and encode_batch consistency.
 #include <gtest/gtest.h>
 
+#include "common/jsonl.h"
 #include "common/test_assets.h"
 
 #include <chrono>
@@ -34,15 +35,7 @@ std::shared_ptr<Tokenizer> load(const std::string& name) {
   return Tokenizer::from_dir(dir);
 }
 
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> rows;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(json::parse(line));
-  return rows;
-}
+using swift::testing::read_jsonl;
 
 std::string data(const std::string& file) {
   return std::string(SWIFT_SOURCE_DIR) + "/tests/data/tokenizers/" + file;
