@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -291,8 +292,12 @@ std::unique_ptr<Bpe> Bpe::from_source(const json& model, const BpeSource& src) {
   return std::make_unique<Bpe>(build_tables(src, o), std::move(o));
 }
 
+namespace {
+std::atomic<std::uint64_t> g_bpe_serial{0};  // Bpe::serial_: tags per-thread cache entries
+}  // namespace
+
 Bpe::Bpe(std::shared_ptr<const BpeTables> tables, BpeOptions opts)
-    : tables_(std::move(tables)), opts_(std::move(opts)) {
+    : tables_(std::move(tables)), opts_(std::move(opts)), serial_(++g_bpe_serial) {
   if (!opts_.unk_token.empty()) unk_id_ = token_to_id(opts_.unk_token);
   for (int b = 0; b < 256; ++b) byte_ids_[b] = token_to_id(fmt::format("<0x{:02X}>", b));
   cp_dense_.assign(kDenseCps, -1);
@@ -479,6 +484,61 @@ void Bpe::merge_word(std::string_view w, std::vector<std::int32_t>& out) const {
     if (x.alive) out.push_back(x.id);
 }
 
+namespace {
+
+// The per-thread first-level word cache: direct-mapped, arenas reset when full.
+struct ThreadCache {
+  static constexpr std::size_t kSlots = 8192;
+  static constexpr std::size_t kKeyBytes = kSlots * 32;
+  static constexpr std::size_t kIds = kSlots * 8;
+  struct Slot {
+    std::uint64_t hash = 0, owner = 0;
+    std::uint32_t key_at = 0, ids_at = 0;
+    std::uint16_t key_len = 0, n_ids = 0;
+  };
+  std::vector<Slot> slots;
+  std::string keys;
+  std::vector<std::int32_t> ids;
+
+  const Slot* find(std::uint64_t hash, std::uint64_t owner, std::string_view piece) const {
+    if (slots.empty()) return nullptr;
+    const Slot& c = slots[(hash >> 8) & (kSlots - 1)];
+    if (c.hash == hash && c.owner == owner && c.key_len == piece.size() &&
+        piece.compare(0, piece.size(), keys.data() + c.key_at, c.key_len) == 0)
+      return &c;
+    return nullptr;
+  }
+  void add(std::uint64_t hash,
+           std::uint64_t owner,
+           std::string_view piece,
+           const std::int32_t* first,
+           std::size_t n) {
+    if (n > 0xFFFF || n > kIds) return;
+    if (slots.empty()) {
+      slots.resize(kSlots);
+      keys.reserve(kKeyBytes);
+      ids.reserve(kIds);
+    }
+    if (keys.size() + piece.size() > kKeyBytes || ids.size() + n > kIds) {
+      std::fill(slots.begin(), slots.end(), Slot{});
+      keys.clear();
+      ids.clear();
+    }
+    slots[(hash >> 8) & (kSlots - 1)] = Slot{hash,
+                                             owner,
+                                             static_cast<std::uint32_t>(keys.size()),
+                                             static_cast<std::uint32_t>(ids.size()),
+                                             static_cast<std::uint16_t>(piece.size()),
+                                             static_cast<std::uint16_t>(n)};
+    keys.append(piece);
+    ids.insert(ids.end(), first, first + n);
+  }
+};
+
+thread_local ThreadCache t_cache;
+
+}  // namespace
+
 void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const {
   if (piece.empty()) return;
   if (opts_.ignore_merges) {
@@ -490,6 +550,11 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
   }
   if (piece.size() > kMaxCachedBytes) return merge_word(piece, out);
   const std::uint64_t hash = hash_bytes(piece) | 1;
+  if (const ThreadCache::Slot* c = t_cache.find(hash, serial_, piece)) {
+    const auto first = t_cache.ids.begin() + c->ids_at;
+    out.insert(out.end(), first, first + c->n_ids);
+    return;
+  }
   Shard& shard = cache_[hash % kShards];
   const std::size_t set = ((hash >> 8) % (kShardSlots / kWays)) * kWays;
   {
@@ -500,7 +565,9 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
         if (c.hash == hash && c.key_len == piece.size() &&
             piece.compare(0, piece.size(), shard.keys.data() + c.key_at, c.key_len) == 0) {
           const auto first = shard.ids.begin() + c.ids_at;
+          const std::size_t start = out.size();
           out.insert(out.end(), first, first + c.n_ids);
+          t_cache.add(hash, serial_, piece, out.data() + start, c.n_ids);
           return;
         }
       }
@@ -509,6 +576,7 @@ void Bpe::tokenize(std::string_view piece, std::vector<std::int32_t>& out) const
   const std::size_t start = out.size();
   merge_word(piece, out);
   const std::size_t n = out.size() - start;
+  t_cache.add(hash, serial_, piece, out.data() + start, n);
   if (n > kIdArenaSize) return;
   std::lock_guard<std::mutex> lock(shard.mu);
   if (shard.slots.empty()) {

@@ -169,6 +169,9 @@ class Bpe : public Model {
     std::vector<std::int32_t> ids;
   };
   mutable std::array<Shard, kShards> cache_;
+  // Each thread first looks in its own direct-mapped cache (no lock, no shared cache line);
+  // entries carry this model's serial number, so one thread can use several models.
+  std::uint64_t serial_ = 0;
 };
 
 }  // namespace swift::tok
