@@ -77,6 +77,25 @@ TEST_P(RealTokenizer, BatchEqualsSequential) {
   for (std::size_t k = 0; k < texts.size(); ++k) EXPECT_EQ(batch[k], tok->encode(texts[k], true));
 }
 
+// Two BPE tokenizers used in turn on one thread (each word then sits in the per-thread cache
+// under the other model too) still give each its own goldens.
+TEST(RealTokenizers, InterleavedModelsKeepTheirOwnWords) {
+  auto a = load("qwen3");
+  auto b = load("llama3");
+  ASSERT_TRUE(a && b);
+  const auto ra = read_jsonl(data("qwen3.tokens.jsonl"));
+  const auto rb = read_jsonl(data("llama3.tokens.jsonl"));
+  ASSERT_EQ(ra.size(), rb.size());
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < ra.size(); ++i) {
+      EXPECT_EQ(a->encode(ra[i]["text"].get<std::string>(), false),
+                ra[i]["ids"].get<std::vector<std::int32_t>>());
+      EXPECT_EQ(b->encode(rb[i]["text"].get<std::string>(), false),
+                rb[i]["ids"].get<std::vector<std::int32_t>>());
+    }
+  }
+}
+
 // Long runs of one character or of whitespace must stay near-linear: HF handles them in well
 // under a second, a quadratic merge or regex would take minutes.
 TEST_P(RealTokenizer, PathologicalRunsAreFast) {
