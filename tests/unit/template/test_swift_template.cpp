@@ -93,6 +93,37 @@ TEST(SwiftTemplate, InferencePromptEqualsHfChatTemplate) {
   EXPECT_GE(total, 32);
 }
 
+// Conversations ending with an answer: ms-swift's training text (last_round, so history
+// answers carry no empty think block) equals the HF chat template's full rendering for Qwen3
+// and DeepSeek-V3. Not compared: rows whose content the HF template rewrites (Qwen3 strips the
+// answer's leading newlines and reads `reasoning_content`, which ms-swift's native templates
+// ignore); Llama-3 (this chat template always appends a generation prompt) and Gemma-3 (it trims
+// every message and ends turns with "\n", ms-swift's suffix does not).
+TEST(SwiftTemplate, TrainingTextEqualsHfChatTemplate) {
+  std::map<std::string, json> convs;
+  for (auto& c : read_jsonl(data("chat_conversations.jsonl"))) convs[c["id"]] = c;
+  int n = 0;
+  for (const auto& [tok_name, mt] :
+       std::map<std::string, std::string>{{"qwen3", "qwen3"}, {"deepseek_v3", "deepseek_v3"}}) {
+    SwiftTemplate t(get_template_meta(template_for_model(mt)), nullptr, load_config(tok_name));
+    for (const auto& row : read_jsonl(data("hf/" + tok_name + ".chat.jsonl"))) {
+      const std::string id = row["id"];
+      const json& msgs = convs.at(id)["messages"];
+      if (row["add_generation_prompt"].get<bool>() || !row.contains("text") ||
+          msgs.back()["role"] != "assistant")
+        continue;
+      if (tok_name == "qwen3" && (id == "whitespace" || id == "reasoning_field")) continue;
+      EncodeOptions o;
+      o.loss_scale = "last_round";
+      if (row["kwargs"].contains("enable_thinking"))
+        o.enable_thinking = row["kwargs"]["enable_thinking"].get<bool>();
+      EXPECT_EQ(t.render(msgs, o), row["text"].get<std::string>()) << tok_name << " " << id;
+      ++n;
+    }
+  }
+  EXPECT_EQ(n, 12);
+}
+
 TEST(SwiftTemplate, SystemPriority) {
   SwiftTemplate t(get_template_meta("qwen"), nullptr);
   json user_only = json::array({{{"role", "user"}, {"content", "Q"}}});
