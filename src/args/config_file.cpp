@@ -112,6 +112,8 @@ ConfigFile load_config_file(const std::string& path) {
   ConfigFile cfg;
   auto is_env = [](const std::string& k) { return k == "ENV" || k == "env"; };
   if (str::ends_with(str::lower(path), ".json")) {
+    SWIFT_CHECK(str::json_nesting_ok(text), "[config] {} nests deeper than {} levels", path,
+                str::kMaxJsonNesting);
     nlohmann::json root = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     SWIFT_CHECK(!root.is_discarded(), "[config] {} is not valid JSON", path);
     SWIFT_CHECK(root.is_object(), "[config] {} must be a mapping of argument names to values",

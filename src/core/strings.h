@@ -17,4 +17,14 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word`, or "" when none is reasonably close.
 std::string closest(std::string_view word, const std::vector<std::string>& candidates);
 
+// JSON text from users (dataset rows, request bodies, tool calls) may nest without bound.
+// nlohmann parses and frees such input iteratively but copies it recursively, so deep input
+// must be refused before it is parsed: json_nesting() is the deepest [ / { nesting outside
+// strings, counted up to limit + 1 (linear, no allocation).
+constexpr std::size_t kMaxJsonNesting = 512;
+std::size_t json_nesting(std::string_view text, std::size_t limit = kMaxJsonNesting);
+inline bool json_nesting_ok(std::string_view text) {
+  return json_nesting(text) <= kMaxJsonNesting;
+}
+
 }  // namespace swift::str

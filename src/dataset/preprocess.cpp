@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "dataset/dataset.h"
 #include "dataset/internal.h"
 
@@ -58,6 +59,8 @@ const std::set<std::string> kRoles = {"system", "user", "assistant", "tool_call"
 // Messages in any accepted spelling -> [{"role", "content"}]; "" or the reason it is unusable.
 std::string to_messages(json messages, const json& system, json* out) {
   if (messages.is_string()) {
+    if (!str::json_nesting_ok(messages.get<std::string>()))
+      return "messages is a string nested too deeply";
     json parsed = json::parse(messages.get<std::string>(), nullptr, false);
     if (parsed.is_discarded()) return "messages is a string that is not JSON";
     messages = parsed;
@@ -191,7 +194,11 @@ std::string normalize_row_as(const json& raw, Format format, const json& columns
     if (!query.is_string()) return query.is_null() ? "no query column" : "query is not a string";
     json history = row.contains("history") ? row["history"] : json::array();
     row.erase("history");
-    if (history.is_string()) history = json::parse(history.get<std::string>(), nullptr, false);
+    if (history.is_string()) {
+      if (!str::json_nesting_ok(history.get<std::string>()))
+        return "history is a string nested too deeply";
+      history = json::parse(history.get<std::string>(), nullptr, false);
+    }
     if (history.is_null()) history = json::array();
     if (!history.is_array()) return "history is not a list of [query, response] pairs";
     messages = json::array();

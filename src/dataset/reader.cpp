@@ -32,6 +32,12 @@ std::vector<json> read_jsonl(const std::string& path, const std::string& text) {
     if (line_no == 1 && str::starts_with(line, "\xEF\xBB\xBF")) line = line.substr(3);  // BOM
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (str::trim(line).empty()) continue;
+    if (!str::json_nesting_ok(line)) {
+      rows.push_back(json{
+          {"__swift_error__", fmt::format("nested deeper than {} levels", str::kMaxJsonNesting)},
+          {"__swift_line__", line_no}});
+      continue;
+    }
     json row = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (row.is_discarded()) {
       // Keep the line as a marker so lenient loading can count it as dropped with its line.
@@ -162,6 +168,8 @@ std::vector<json> read_rows(const std::string& path) {
   std::string l = str::lower(path);
   if (str::ends_with(l, ".jsonl")) return read_jsonl(path, text);
   if (str::ends_with(l, ".json")) {
+    // Too deep to take whole: read it line by line, where a deep line is a bad row.
+    if (!str::json_nesting_ok(text)) return read_jsonl(path, text);
     json root = json::parse(text, nullptr, false);
     if (root.is_discarded()) {
       // Many ".json" datasets are really JSON lines.

@@ -49,7 +49,9 @@ bool is_weight_file(const std::string& name) {
 bool index_complete(const std::string& dir, const std::string& index_path) {
   try {
     if (fs::file_size(index_path) > kMaxIndexBytes) return false;
-    auto j = nlohmann::json::parse(fs::read_file(index_path));
+    const std::string text = fs::read_file(index_path);
+    if (!str::json_nesting_ok(text)) return false;
+    auto j = nlohmann::json::parse(text);
     const auto& map = j.at("weight_map");
     if (!map.is_object() || map.empty()) return false;
     for (const auto& [name, file] : map.items()) {

@@ -1,5 +1,6 @@
 // Chat messages -> engine prompts; see chat.h.
 #include "infer/chat.h"
+#include "core/strings.h"
 
 #include <algorithm>
 
@@ -94,6 +95,8 @@ nlohmann::ordered_json tool_list(const nlohmann::ordered_json& tools) {
   nlohmann::ordered_json t = tools;
   if (t.is_string()) {
     try {
+      SWIFT_CHECK(str::json_nesting_ok(tools.get<std::string>()),
+                  "[infer] 'tools' nests deeper than {} levels", str::kMaxJsonNesting);
       t = nlohmann::ordered_json::parse(tools.get<std::string>());
     } catch (const nlohmann::json::exception&) {
       SWIFT_FAIL("[infer] 'tools' is a string that is not JSON: give a list of tool schemas");

@@ -2,6 +2,7 @@
 // what any released model uses; they exist so that a corrupt or hostile config fails here with
 // the key named instead of as an out-of-memory when a model allocates hidden_size^2 floats.
 #include "io/hf_config.h"
+#include "core/strings.h"
 
 #include <cmath>
 #include <limits>
@@ -170,6 +171,8 @@ nlohmann::json read_json_file(const std::string& path, std::uint64_t max_bytes) 
   SWIFT_CHECK(n <= max_bytes, "[io] {}: file too large ({} bytes, limit {})", path, n, max_bytes);
   std::string text = fs::read_file(path);
   SWIFT_CHECK(text.find('\0') == std::string::npos, "[io] {}: is not valid JSON (NUL byte)", path);
+  SWIFT_CHECK(str::json_nesting_ok(text), "[io] {}: nests deeper than {} levels", path,
+              str::kMaxJsonNesting);
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {

@@ -1,5 +1,6 @@
 // Generic config.json parsing for decoder models; see config.h.
 #include "model/config.h"
+#include "core/strings.h"
 
 #include <cmath>
 
@@ -194,7 +195,10 @@ ModelConfig load_model_config(const std::string& dir) {
   SWIFT_CHECK(fs::is_file(path), "[model] {} not found; pass a Hugging Face model folder", path);
   json j;
   try {
-    j = json::parse(fs::read_file(path));
+    const std::string text = fs::read_file(path);
+    SWIFT_CHECK(str::json_nesting_ok(text), "[model] {} nests deeper than {} levels", path,
+                str::kMaxJsonNesting);
+    j = json::parse(text);
   } catch (const json::exception& e) {
     SWIFT_FAIL("[model] {} is not valid JSON: {}", path, e.what());
   }

@@ -1,5 +1,6 @@
 // describe_model; see describe.h.
 #include "model/describe.h"
+#include "core/strings.h"
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -26,7 +27,10 @@ nlohmann::json describe_adapter(const std::string& dir) {
   SWIFT_CHECK(fs::is_file(cfg_path), "[model] {} not found; pass a PEFT adapter folder", cfg_path);
   nlohmann::json cfg;
   try {
-    cfg = nlohmann::json::parse(fs::read_file(cfg_path));
+    const std::string text = fs::read_file(cfg_path);
+    SWIFT_CHECK(str::json_nesting_ok(text), "[model] {} nests deeper than {} levels", cfg_path,
+                str::kMaxJsonNesting);
+    cfg = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     SWIFT_FAIL("[model] {} is not valid JSON: {}", cfg_path, e.what());
   }

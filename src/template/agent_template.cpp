@@ -3,7 +3,8 @@
 // system (or first user) turn, tool-call text, and the tool-result turns.
 #include "template/agent_template.h"
 
-#include <regex>
+#include <algorithm>
+#include "core/strings.h"
 
 #include "core/error.h"
 #include "template/jinja/value.h"
@@ -46,6 +47,8 @@ const ojson* field(const ojson& o, const char* key) {
 // ms-swift's _parse_json: a string is parsed as JSON; anything else is already parsed.
 ojson parse_json_value(const ojson& v, const char* what) {
   if (!v.is_string()) return v;
+  SWIFT_CHECK(str::json_nesting_ok(v.get_ref<const std::string&>()),
+              "[template] {} nests deeper than {} levels", what, str::kMaxJsonNesting);
   try {
     return ojson::parse(v.get<std::string>());
   } catch (const nlohmann::json::exception&) {
@@ -105,22 +108,71 @@ ToolCall make_call(const ojson& name, const ojson& args) {
           strip_ws(args.is_string() ? args.get<std::string>() : python_json(args))};
 }
 
-// JSON objects found by `re` (group 1, or the whole match) that have `name` and `args_key`.
-std::vector<ToolCall> json_calls(const std::string& text,
-                                 const std::regex& re,
-                                 const char* args_key) {
-  std::vector<ToolCall> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
-       ++it) {
-    const std::string body = it->size() > 1 && (*it)[1].matched ? (*it)[1].str() : it->str();
+// A candidate text -> a call when it is a JSON object with `name` and `args_key`.
+void json_call(const std::string& body, const char* args_key, std::vector<ToolCall>& out) {
+  {
     ojson obj;
+    if (!str::json_nesting_ok(body)) return;  // not a call we can take
     try {
       obj = ojson::parse(body);
     } catch (const nlohmann::json::exception&) {
-      continue;  // not JSON: not a call
+      return;  // not JSON: not a call
     }
     if (obj.is_object() && obj.contains("name") && obj.contains(args_key))
       out.push_back(make_call(obj["name"], obj[args_key]));
+  }
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// The matches of  \{[^{]*?"name":.*?"parameters":\s*?\{.*?\}\s*?\}  (re.DOTALL), found by
+// hand: std::regex recurses once per character. The lazy parts take the first place that lets
+// the rest match: the first "name": with no '{' before it, the first "parameters": followed by
+// spaces and '{', then the first '}' followed by spaces and '}'.
+std::vector<std::string> llama_call_texts(const std::string& s) {
+  // Every place each part can take, found once (linear); the lazy parts then take the first
+  // place after the previous part, so a text full of '{' stays fast.
+  using Places = std::vector<std::pair<std::size_t, std::size_t>>;  // (start, what follows)
+  std::vector<std::size_t> opens, names;
+  Places params;  // "parameters": -> its '{'
+  Places closes;  // '}' -> one past the '}' that follows it after spaces
+  auto after_spaces = [&](std::size_t q) {
+    while (q < s.size() && is_space(s[q])) ++q;
+    return q;
+  };
+  for (std::size_t p = 0; p < s.size(); ++p) {
+    if (s[p] == '{') opens.push_back(p);
+    if (s.compare(p, 7, "\"name\":") == 0) names.push_back(p);
+    if (s.compare(p, 13, "\"parameters\":") == 0) {
+      const std::size_t q = after_spaces(p + 13);
+      if (q < s.size() && s[q] == '{') params.emplace_back(p, q);
+    }
+    if (s[p] == '}') {
+      const std::size_t q = after_spaces(p + 1);
+      if (q < s.size() && s[q] == '}') closes.emplace_back(p, q + 1);
+    }
+  }
+  const std::size_t none = std::string::npos;
+  auto first_from = [&](const Places& v, std::size_t x) {  // first place starting at >= x
+    auto it = std::lower_bound(v.begin(), v.end(), std::make_pair(x, std::size_t{0}));
+    return it == v.end() ? none : it->second;
+  };
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < opens.size(); ++i) {
+    const std::size_t open = opens[i];
+    if (open < from) continue;
+    auto n = std::lower_bound(names.begin(), names.end(), open + 1);
+    if (n == names.end()) break;
+    if (i + 1 < opens.size() && opens[i + 1] < *n) continue;  // [^{]*? cannot pass a '{'
+    const std::size_t brace = first_from(params, *n + 7);
+    if (brace == none) continue;
+    const std::size_t end = first_from(closes, brace + 1);
+    if (end == none) continue;
+    out.push_back(s.substr(open, end - open));
+    from = end;
   }
   return out;
 }
@@ -214,8 +266,16 @@ class Hermes : public AgentTemplate {
   }
 
   std::vector<ToolCall> parse_tool_calls(const std::string& response) const override {
-    static const std::regex re(R"(<tool_call>([\s\S]+?)</tool_call>)");
-    auto calls = json_calls(response, re, "arguments");
+    // <tool_call>(.+?)</tool_call>
+    std::vector<ToolCall> calls;
+    for (std::size_t p = response.find("<tool_call>"); p != std::string::npos;) {
+      const std::size_t body = p + 11;
+      const std::size_t close =
+          body < response.size() ? response.find("</tool_call>", body + 1) : std::string::npos;
+      if (close == std::string::npos) break;
+      json_call(response.substr(body, close - body), "arguments", calls);
+      p = response.find("<tool_call>", close + 12);
+    }
     return calls.empty() ? AgentTemplate::parse_tool_calls(response) : calls;
   }
 
@@ -273,11 +333,11 @@ class Llama3 : public AgentTemplate {
   }
 
   std::vector<ToolCall> parse_tool_calls(const std::string& response) const override {
-    static const std::regex re(R"(\{[^{]*?"name":[\s\S]*?"parameters":\s*?\{[\s\S]*?\}\s*?\})");
     std::string r = response;
     const std::string eom = "<|eom_id|>";
     if (ends_with(r, eom)) r.resize(r.size() - eom.size());
-    auto calls = json_calls(r, re, "parameters");
+    std::vector<ToolCall> calls;
+    for (const auto& text : llama_call_texts(r)) json_call(text, "parameters", calls);
     return calls.empty() ? AgentTemplate::parse_tool_calls(r) : calls;
   }
 
@@ -314,19 +374,29 @@ std::string AgentTemplate::format_tool_calls(const std::vector<ojson>& calls) co
 
 // ReAct: "Action: name" then "Action Input: args" pairs, up to "Observation:".
 std::vector<ToolCall> AgentTemplate::parse_tool_calls(const std::string& response) const {
-  static const std::regex re("(Action:)|(Action Input:)|(Observation:)");
+  // The keywords in order of appearance (at one place the first listed wins, as in the
+  // alternation ms-swift splits by), each with the text up to the next keyword.
+  const std::string keys[] = {kAction, kActionInput, kObservation};
+  std::vector<std::pair<int, std::size_t>> hits;  // (keyword, position)
+  for (std::size_t p = 0; p < response.size();) {
+    int k = 0;
+    while (k < 3 && response.compare(p, keys[k].size(), keys[k]) != 0) ++k;
+    if (k == 3) {
+      ++p;
+      continue;
+    }
+    hits.emplace_back(k, p);
+    p += keys[k].size();
+  }
   std::vector<ToolCall> out;
   std::optional<std::string> action;
-  auto it = std::sregex_iterator(response.begin(), response.end(), re);
-  for (; it != std::sregex_iterator(); ++it) {
-    auto next = std::next(it);
-    const auto start = static_cast<std::size_t>(it->position(0) + it->length(0));
-    const auto end = next == std::sregex_iterator() ? response.size()
-                                                    : static_cast<std::size_t>(next->position(0));
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const std::size_t start = hits[i].second + keys[hits[i].first].size();
+    const std::size_t end = i + 1 < hits.size() ? hits[i + 1].second : response.size();
     const std::string content = response.substr(start, end - start);
-    if (!action && (*it)[1].matched) {
+    if (!action && hits[i].first == 0) {
       action = content;
-    } else if (action && (*it)[2].matched) {
+    } else if (action && hits[i].first == 1) {
       out.push_back({strip_ws(*action), strip_ws(content)});
       action.reset();
     }

@@ -2,6 +2,7 @@
 // consecutive same-role turns, thinking prefixes and history-thinking removal), the context
 // list, loss weights per segment, tokenisation of merged segments, dynamic EOS, truncation.
 #include "template/swift_template.h"
+#include "core/strings.h"
 
 #include <ctime>
 
@@ -219,7 +220,7 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
         SWIFT_CHECK(fn.is_object() && fn.contains("name"),
                     "[template] message {}: each tool call needs a function name", i);
         nlohmann::ordered_json args = fn.value("arguments", nlohmann::ordered_json::object());
-        if (args.is_string()) {
+        if (args.is_string() && str::json_nesting_ok(args.get_ref<const std::string&>())) {
           try {
             args = nlohmann::ordered_json::parse(args.get<std::string>());
           } catch (const nlohmann::json::exception&) {  // kept as text, as ms-swift does

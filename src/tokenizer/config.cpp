@@ -1,6 +1,7 @@
 // tokenizer_config.json parsing (see config.h). Tokens may be strings or {"content": ...}
 // objects; chat_template may be a string or a list of {name, template}.
 #include "tokenizer/config.h"
+#include "core/strings.h"
 
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,10 @@ json read_json(const std::string& path) {
   SWIFT_CHECK(size <= kMaxConfigBytes,
               "[tokenizer] {} is {} bytes (max {}); not a tokenizer config", path, size,
               kMaxConfigBytes);
-  json j = json::parse(fs::read_file(path), nullptr, false);
+  const std::string text = fs::read_file(path);
+  SWIFT_CHECK(str::json_nesting_ok(text), "[tokenizer] {} nests deeper than {} levels", path,
+              str::kMaxJsonNesting);
+  json j = json::parse(text, nullptr, false);
   SWIFT_CHECK(!j.is_discarded(), "[tokenizer] {} is not valid JSON; re-download it", path);
   SWIFT_CHECK(j.is_object(), "[tokenizer] {} must hold a JSON object", path);
   return j;

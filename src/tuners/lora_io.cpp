@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/strings.h"
 #include "io/safetensors.h"
 #include "io/torch_io.h"
 #include "model/causal_lm.h"
@@ -57,7 +58,10 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
   SWIFT_CHECK(fs::is_file(cfg_path), "[tuners] {} not found; pass a PEFT adapter folder", cfg_path);
   nlohmann::json cfg;
   try {
-    cfg = nlohmann::json::parse(fs::read_file(cfg_path));
+    const std::string text = fs::read_file(cfg_path);
+    SWIFT_CHECK(str::json_nesting_ok(text), "[tuners] {} nests deeper than {} levels", cfg_path,
+                str::kMaxJsonNesting);
+    cfg = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     SWIFT_FAIL("[tuners] {} is not valid JSON: {}", cfg_path, e.what());
   }

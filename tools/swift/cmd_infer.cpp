@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "dataset/dataset.h"
 #include "hub/hub.h"
 #include "infer/chat.h"
@@ -57,7 +58,10 @@ void restore_args(const std::string& ckpt_dir, args::Arguments& a) {
   if (!fs::is_file(path)) return;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(fs::read_file(path));
+    const std::string text = fs::read_file(path);
+    SWIFT_CHECK(str::json_nesting_ok(text), "[args] {} nests deeper than {} levels", path,
+                str::kMaxJsonNesting);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     SWIFT_FAIL("[args] {} is not valid JSON ({}); fix it or pass --load_args false", path,
                e.what());

@@ -35,6 +35,19 @@ TEST(Strings, ClosestSuggestsTypo) {
   EXPECT_EQ(swift::str::edit_distance("kitten", "sitting"), 3u);
 }
 
+TEST(Strings, JsonNestingCountsOutsideStrings) {
+  using swift::str::json_nesting;
+  EXPECT_EQ(json_nesting("1"), 0u);
+  EXPECT_EQ(json_nesting(R"({"a": [1, {"b": []}]})"), 4u);
+  // Brackets inside strings, also after an escaped quote, do not count.
+  EXPECT_EQ(json_nesting(R"(["[[[", "\"{{{", "\\"])"), 1u);
+  // Deep input stops counting just past the limit.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(json_nesting(deep, 10), 11u);
+  EXPECT_FALSE(swift::str::json_nesting_ok(deep));
+  EXPECT_TRUE(swift::str::json_nesting_ok(std::string(512, '[') + std::string(512, ']')));
+}
+
 TEST(Fs, AtomicWriteReplacesAndLeavesNoTemporaries) {
   auto dir = temp_dir("atomic");
   auto path = swift::fs::join(dir, "sub/a.json");

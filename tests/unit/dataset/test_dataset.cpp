@@ -157,6 +157,24 @@ TEST(Dataset, StrictNamesFileAndLine) {
   EXPECT_EQ(stats.dropped["invalid JSON"], 1u);
 }
 
+// Rows (or JSON-string messages) nested without bound are bad rows, not a stack overflow.
+TEST(Dataset, DeeplyNestedRowsAreBadRows) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto path =
+      temp_file("deep.jsonl", "{\"query\": \"a\", \"response\": \"b\"}\n{\"x\": " + deep + "}\n");
+  LoadOptions loose;
+  loose.max_drop_ratio = 0.5;
+  swift::dataset::LoadStats stats;
+  EXPECT_EQ(load_dataset(path, loose, &stats).size(), 1u);
+  EXPECT_EQ(stats.dropped.size(), 1u);
+  // The same as one .json list.
+  auto list = temp_file("deep.json", "[{\"query\": \"a\", \"response\": \"b\"}, " + deep + "]");
+  EXPECT_THROW(load_dataset(list, LoadOptions()), swift::Error);
+  json out;
+  json raw = {{"messages", deep}};
+  EXPECT_FALSE(swift::dataset::normalize_row(raw, json(), &out).empty());
+}
+
 TEST(Dataset, MalformedRowsAreRejectedNotCrashing) {
   std::vector<std::string> bad = {
       R"({"messages": []})",

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "template/agent_template.h"
+#include "template/loss_scale.h"
 #include "template/swift_template.h"
 
 namespace {
@@ -254,6 +255,28 @@ TEST(SwiftTemplate, ToolCallsParsedFromGenerations) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].name, "f");
   EXPECT_EQ(calls[0].arguments, "{\"x\": \"y\"}");
+}
+
+// Long answers and generations stay linear and never recurse per character.
+TEST(SwiftTemplate, LongTextsInLossScalesAndToolCallParsing) {
+  const std::string big(1 << 20, 'x');
+  const std::string call =
+      "<tool_call>{\"name\": \"f\", \"arguments\": \"" + big + "\"}</tool_call>";
+  auto pieces = apply_loss_scale(parse_loss_scale("hermes+ignore_empty_think"),
+                                 "<think>" + std::string(1 << 20, '\n') + "</think>\n" + call);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].second, 0.f);  // the empty think block
+  EXPECT_EQ(pieces[1].first, call);
+  EXPECT_EQ(pieces[1].second, 2.f);
+  auto calls = make_agent_template("hermes")->parse_tool_calls(call);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].arguments.size(), big.size());
+  const std::string braces(1 << 20, '{');
+  EXPECT_TRUE(make_agent_template("llama3")->parse_tool_calls(braces + "\"name\":").empty());
+  EXPECT_TRUE(make_agent_template("hermes")->parse_tool_calls(braces).empty());
+  auto react = apply_loss_scale(parse_loss_scale("react"), "Action:" + big);
+  ASSERT_EQ(react.size(), 2u);
+  EXPECT_EQ(react[1].first.size(), big.size());
 }
 
 TEST(SwiftTemplate, HybridTemplatesIgnoreEmptyThinkByDefault) {
@@ -557,6 +580,17 @@ TEST(SwiftTemplate, ReactAndLlama3AgentTemplates) {
   EXPECT_THROW(g.render(bad, o), swift::Error);
   o.tools = "[{\"name\": ";
   EXPECT_THROW(g.render(conv, o), swift::Error);
+  // Tools or call arguments nested without bound are refused before they are parsed.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  o.tools = deep;
+  EXPECT_THROW(g.render(conv, o), swift::Error);
+  o.tools = tools;
+  bad[1]["content"] = "{\"name\": \"f\", \"arguments\": " + deep + "}";
+  EXPECT_THROW(g.render(bad, o), swift::Error);
+  EXPECT_TRUE(make_agent_template("hermes")
+                  ->parse_tool_calls("<tool_call>{\"name\": \"f\", \"arguments\": " + deep +
+                                     "}</tool_call>")
+                  .empty());
 }
 
 // Token weights of an encoding, with the expected (text, weight) pieces tokenized one by one.
