@@ -185,6 +185,14 @@ TEST(InferCli, Interactive) {
   EXPECT_EQ(rows[0]["response"], want);
   EXPECT_EQ(rows[0]["messages"].size(), 2u);
   EXPECT_EQ(rows[1]["messages"][0]["content"], "Hel\nlo!");
+  // Input that is not UTF-8 is answered and saved (the bad bytes as U+FFFD), not a crash.
+  const std::string out2 = tmp + "/chat2.jsonl";
+  r = run("infer --model " + f.model + " --max_new_tokens 2 --result_path " + out2,
+          "hi \\377 there\\nexit\\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  rows = read_jsonl(out2);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["messages"][0]["content"], "hi \xEF\xBF\xBD there");
 }
 
 TEST(InferCli, BadInputSaysWhatIsWrong) {

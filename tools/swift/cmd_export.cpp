@@ -34,7 +34,9 @@ int export_main(const std::string& command, const std::vector<std::string>& argv
     return 0;
   }
   if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json().dump(2).c_str());
+    std::printf("%s\n", parsed->set.to_json()
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
     return 0;
   }
   const auto& v = parsed->values;

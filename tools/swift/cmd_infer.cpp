@@ -100,7 +100,8 @@ class ResultWriter {
   void write(const std::vector<OJson>& rows) {
     if (rows.empty()) return;
     std::string buf;
-    for (const auto& r : rows) buf += r.dump(-1, ' ', false) + "\n";
+    for (const auto& r : rows)
+      buf += r.dump(-1, ' ', false, OJson::error_handler_t::replace) + "\n";
     std::ofstream out(path_, std::ios::app | std::ios::binary);
     SWIFT_CHECK(out.good(), "[infer] cannot open the result file {} for writing", path_);
     out << buf;
@@ -145,7 +146,10 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
   lo.strict = a.data.strict;
   lo.seed = static_cast<std::uint64_t>(a.data.data_seed);
   lo.shuffle = a.data.val_dataset_shuffle;
-  lo.columns = a.data.columns.is_null() ? OJson() : OJson::parse(a.data.columns.dump());
+  lo.columns = a.data.columns.is_null()
+                   ? OJson()
+                   : OJson::parse(a.data.columns.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace));
   std::vector<OJson> rows;
   for (const auto& word : a.data.val_dataset) {
     dataset::LoadStats st;
@@ -358,7 +362,9 @@ int run_infer(const std::vector<std::string>& argv) {
   }
   if (ckpt_dir && a.base.load_args) restore_args(*ckpt_dir, a);
   if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json().dump(2).c_str());
+    std::printf("%s\n", parsed->set.to_json()
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
     return 0;
   }
   SWIFT_CHECK(a.model.model,

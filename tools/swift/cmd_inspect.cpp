@@ -73,7 +73,8 @@ int run_inspect(const std::vector<std::string>& argv) {
   SWIFT_CHECK(adapters.empty(), "[inspect] --adapters needs the model library, not built here");
 #endif
   if (as_json) {
-    std::printf("%s\n", report.dump(2).c_str());
+    std::printf("%s\n",
+                report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     print_report(report);
   }

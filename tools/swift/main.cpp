@@ -62,7 +62,9 @@ int run(const std::string& prog, std::vector<std::string> argv) {
       return 0;
     }
     if (args->show_args) {
-      std::printf("%s\n", args->set.to_json().dump(2).c_str());
+      std::printf("%s\n", args->set.to_json()
+                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                              .c_str());
       return 0;
     }
     std::fprintf(stderr,
