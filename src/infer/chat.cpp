@@ -137,7 +137,7 @@ bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
       has_chat_template_,
       "[infer] a conversation with {} needs the model's chat template (tokenizer_config.json "
       "has none){}",
-      why, agent ? "" : " or --agent_template (hermes, react_en, llama3)");
+      why, agent ? "" : " or --agent_template (hermes, react_en, llama3, glm4)");
   if (!warned_jinja_) {
     SWIFT_INFO(
         "a conversation has {}: it is rendered with the model's chat template, as "

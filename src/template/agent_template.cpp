@@ -4,6 +4,7 @@
 #include "template/agent_template.h"
 
 #include <algorithm>
+#include <cctype>
 #include "core/strings.h"
 
 #include "core/error.h"
@@ -310,6 +311,103 @@ class Hermes : public AgentTemplate {
   }
 };
 
+// GLM-4-0414 (ms-swift's GLM4AgentTemplate): tools as "## name" + indented JSON under
+// "# 可用工具" (the system itself is not kept), calls as "name\n{arguments}" ending in
+// <|observation|>, results after a newline up to the next <|assistant|>.
+class Glm4 : public AgentTemplate {
+ public:
+  std::string name() const override { return "glm4"; }
+
+  std::string format_tools(const std::vector<ojson>& tools,
+                           const std::optional<std::string>&,
+                           std::string*) const override {
+    std::string out = "# 可用工具\n\n";
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+      ojson tool = unwrap_tool(tools[i]);
+      const ojson* n = field(tool, "name_for_model");
+      if (!truthy(n)) n = field(tool, "name");
+      SWIFT_CHECK(n != nullptr, "[template] a tool needs a name: {}", tool.dump().substr(0, 200));
+      out += (i ? "\n" : "") + std::string("## ") + py_str(*n) + "\n\n" + python_json(tool, 4) +
+             "\n在调用上述函数时，请使用 Json 格式表示调用的参数。";
+    }
+    return out;
+  }
+
+  std::string format_tool_calls(const std::vector<ojson>& calls) const override {
+    std::string out;
+    for (std::size_t i = 0; i < calls.size(); ++i)
+      out += (i ? "<|assistant|>" : "") + py_str(calls[i]["name"]) + "\n" +
+             py_str(calls[i]["arguments"]);
+    return out + "<|observation|>";
+  }
+
+  std::vector<std::string> format_tool_responses(std::string& assistant,
+                                                 const std::vector<std::string>& results,
+                                                 const TemplateMeta&) const override {
+    if (with_action(assistant)) return react_tool_responses(assistant, results);
+    std::vector<std::string> res = {"\n"};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (i > 0) res.emplace_back("<|observation|>\n");
+      res.push_back(results[i]);
+    }
+    res.emplace_back("<|assistant|>\n");
+    return res;
+  }
+
+  std::string format_standalone_tool_responses(const std::vector<std::string>& results,
+                                               const TemplateMeta&) const override {
+    std::string out;
+    for (const auto& r : results) out += "<|observation|>\n" + r;
+    return out;
+  }
+
+  // Each <|assistant|> part: ([^\n`]*?)\n({.*?})(?=\w*\n|$), the first match.
+  std::vector<ToolCall> parse_tool_calls(const std::string& response) const override {
+    std::vector<ToolCall> calls;
+    std::size_t from = 0;
+    while (from <= response.size()) {
+      std::size_t next = response.find("<|assistant|>", from);
+      std::string part = response.substr(from, next == std::string::npos ? next : next - from);
+      for (std::size_t p; (p = part.find("<|observation|>")) != std::string::npos;)
+        part.erase(p, 15);
+      if (auto c = glm_call(part)) calls.push_back(*c);
+      if (next == std::string::npos) break;
+      from = next + 13;
+    }
+    return calls.empty() ? AgentTemplate::parse_tool_calls(response) : calls;
+  }
+
+ private:
+  static bool word_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
+
+  // The first (name, {arguments}) in `s`: a name line (no '`'), then a '{'...'}' that ends
+  // right before optional word characters and a newline, or at the end.
+  static std::optional<ToolCall> glm_call(const std::string& s) {
+    // Every start within one line reaches the same newline; the leftmost that works begins
+    // after the line's last '`'. So one try per line, and the text is scanned once.
+    for (std::size_t line = 0; line < s.size();) {
+      const std::size_t nl = s.find('\n', line);
+      if (nl == std::string::npos) break;
+      std::size_t start = line;
+      for (std::size_t p = line; p < nl; ++p)
+        if (s[p] == '`') start = p + 1;
+      if (nl + 1 < s.size() && s[nl + 1] == '{') {
+        // ({.*?}) then (?=\w*\n|$): the first '}' where the lookahead holds.
+        for (std::size_t c = s.find('}', nl + 2); c != std::string::npos; c = s.find('}', c + 1)) {
+          std::size_t q = c + 1;
+          while (q < s.size() && word_char(static_cast<unsigned char>(s[q]))) ++q;
+          if (c + 1 == s.size() || (q < s.size() && s[q] == '\n'))
+            return ToolCall{strip_ws(s.substr(start, nl - start)),
+                            strip_ws(s.substr(nl + 1, c - nl))};
+        }
+        return std::nullopt;  // no closing brace fits after this line: none fits after later ones
+      }
+      line = nl + 1;
+    }
+    return std::nullopt;
+  }
+};
+
 class Llama3 : public AgentTemplate {
  public:
   std::string name() const override { return "llama3"; }
@@ -431,13 +529,14 @@ ojson parse_tool_call(const ojson& content) {
 }
 
 std::vector<std::string> agent_template_names() {
-  return {"hermes", "llama3", "react_en"};
+  return {"glm4", "hermes", "llama3", "react_en"};
 }
 
 std::unique_ptr<AgentTemplate> make_agent_template(const std::string& name) {
   if (name == "hermes") return std::make_unique<Hermes>();
   if (name == "react_en") return std::make_unique<ReactEn>();
   if (name == "llama3") return std::make_unique<Llama3>();
+  if (name == "glm4") return std::make_unique<Glm4>();
   std::string known;
   for (const auto& n : agent_template_names()) known += (known.empty() ? "" : ", ") + n;
   SWIFT_FAIL("[template] agent template '{}' is not built; available: {}", name, known);

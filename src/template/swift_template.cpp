@@ -172,7 +172,7 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
       std::string name = opts.agent_template.value_or(meta_.agent_template);
       SWIFT_CHECK(!name.empty(),
                   "[template] template '{}' has no default agent template for tools and tool "
-                  "calls; pass --agent_template (hermes, react_en or llama3)",
+                  "calls; pass --agent_template (hermes, react_en, llama3 or glm4)",
                   meta_.name);
       agent_holder = make_agent_template(name);
     }
@@ -468,12 +468,18 @@ std::vector<Segment> SwiftTemplate::segments(const nlohmann::ordered_json& messa
     segs.push_back(std::move(s));
   }
 
-  // glm4 (ms-swift's GLM4Template): the generation prompt ends without its newline.
-  if (meta_.strip_prompt_newline && !segs.empty() && !segs.back().is_ids &&
-      segs.back().type == ContextType::kOther &&
-      (ends_with(segs.back().text, "<|assistant|>\n") ||
-       ends_with(segs.back().text, "<think></think>\n")))
-    segs.back().text.pop_back();
+  // glm4 (ms-swift's GLM4Template): a prompt piece ending "<|assistant|>\n" loses the newline
+  // when it ends the text (the generation prompt) or a tool call (<|observation|>) follows.
+  if (meta_.strip_prompt_newline) {
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      Segment& s = segs[i];
+      if (s.is_ids || s.type != ContextType::kOther ||
+          !(ends_with(s.text, "<|assistant|>\n") || ends_with(s.text, "<think></think>\n")))
+        continue;
+      if (i + 1 == segs.size() || segs[i + 1].text.find("<|observation|>") != std::string::npos)
+        s.text.pop_back();
+    }
+  }
 
   // ---- loss weights (ms-swift LossScale.__call__) -----------------------------------------
   // A message's "loss" decides alone; otherwise the base strategy: all -> everything,

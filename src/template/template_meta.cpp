@@ -149,6 +149,7 @@ std::map<std::string, TemplateMeta> build_table() {
   glm4.auto_add_bos = true;
   glm4.thinking_prefix = "<think>";
   glm4.strip_prompt_newline = true;
+  glm4.agent_template = "glm4";
   add(glm4);
 
   TemplateMeta ds;

@@ -257,6 +257,35 @@ TEST(SwiftTemplate, ToolCallsParsedFromGenerations) {
   EXPECT_EQ(calls[0].arguments, "{\"x\": \"y\"}");
 }
 
+// glm4 (GLM-4-0414): its own agent template, and the prompt before a tool call (and the
+// generation prompt) loses its newline, as ms-swift's GLM4Template writes it.
+TEST(SwiftTemplate, Glm4AgentTemplate) {
+  SwiftTemplate t(get_template_meta("glm4"), nullptr);
+  json conv = json::parse(R"([{"role": "user", "content": "Q"},
+    {"role": "tool_call", "content": {"name": "f", "arguments": {"x": "y"}}},
+    {"role": "tool", "content": "R"}, {"role": "assistant", "content": "A"}])");
+  EncodeOptions o;
+  o.tools = json::array({{{"name", "f"}, {"description", "d"}, {"parameters", json::object()}}});
+  const std::string head =
+      "[gMASK]<sop><|system|>\n# 可用工具\n\n## f\n\n{\n    \"name\": \"f\",\n    "
+      "\"description\": \"d\",\n    \"parameters\": {}\n}\n在调用上述函数时，请使用 Json "
+      "格式表示调用的参数。<|user|>\nQ<|assistant|>f\n{'x': 'y'}<|observation|>\nR<|assistant|>";
+  EXPECT_EQ(t.render(conv, o), head + "\nA<|user|>");
+  EncodeOptions inf = o;
+  inf.mode = Mode::kInfer;
+  conv.erase(conv.size() - 1);
+  EXPECT_EQ(t.render(conv, inf), head);
+  auto glm = make_agent_template("glm4");
+  auto calls = glm->parse_tool_calls(
+      "get_weather\n{\"city\": \"Paris\"}<|assistant|>g\n{\"b\": 2}<|observation|>");
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].name, "get_weather");
+  EXPECT_EQ(calls[0].arguments, "{\"city\": \"Paris\"}");
+  EXPECT_EQ(calls[1].name, "g");
+  EXPECT_TRUE(glm->parse_tool_calls("no call here\nat all").empty());
+  EXPECT_TRUE(glm->parse_tool_calls(std::string(1 << 20, '\n') + "{").empty());
+}
+
 // Long answers and generations stay linear and never recurse per character.
 TEST(SwiftTemplate, LongTextsInLossScalesAndToolCallParsing) {
   const std::string big(1 << 20, 'x');
