@@ -164,6 +164,10 @@ std::string ChatFormatter::jinja_text(const nlohmann::ordered_json& messages,
   return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
 }
 
+bool ChatFormatter::strip_leading_newlines() const {
+  return options_.backend == "swift" && swift_->meta().strip_prompt_newline;
+}
+
 tmpl::EncodeOptions ChatFormatter::native_options(const nlohmann::ordered_json& tools) const {
   tmpl::EncodeOptions opts;
   opts.tools = tools;

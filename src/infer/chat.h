@@ -59,6 +59,9 @@ class ChatFormatter {
   const std::vector<std::int32_t>& stop_token_ids() const { return stop_ids_; }
   const std::vector<std::string>& stop_strings() const { return stop_strings_; }
   const ChatOptions& options() const { return options_; }
+  // ms-swift's GLM4Template decodes answers without leading newlines (its generation prompt
+  // ends at "<|assistant|>", so the model starts with one).
+  bool strip_leading_newlines() const;
 
  private:
   bool use_jinja(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;

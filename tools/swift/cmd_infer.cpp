@@ -10,6 +10,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <string>
+#include <string_view>
 
 #include "args/arguments.h"
 #include "commands.h"
@@ -31,6 +34,33 @@ namespace swift::cli {
 namespace {
 
 using OJson = nlohmann::ordered_json;
+
+// Streamed deltas with the answer's leading newlines dropped when the template asks for it
+// (glm4), so the printed stream equals the saved response.
+class DeltaPrinter {
+ public:
+  explicit DeltaPrinter(bool strip) : at_start_(strip) {}
+  void print(const std::string& text) {
+    std::string_view t = text;
+    if (at_start_) {
+      const std::size_t k = t.find_first_not_of('\n');
+      if (k == std::string_view::npos) return;
+      t = t.substr(k);
+      at_start_ = false;
+    }
+    std::fwrite(t.data(), 1, t.size(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  bool at_start_;
+};
+
+std::string answer_text(const std::string& text, bool strip) {
+  if (!strip) return text;
+  const std::size_t k = text.find_first_not_of('\n');
+  return k == std::string::npos ? std::string() : text.substr(k);
+}
 
 struct AdapterSpec {
   std::string name;  // "" for a bare path (applied to the base model)
@@ -184,9 +214,10 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
   std::vector<bool> done(rows.size(), false);
   auto finish_row = [&](std::size_t i, const infer::GenerationResult& r) {
     const auto& c = r.choices[0];
+    const std::string text = answer_text(c.text, s.chat->strip_leading_newlines());
     OJson row = rows[i];
-    row["messages"].push_back(OJson{{"role", "assistant"}, {"content", c.text}});
-    OJson result{{"response", c.text}, {"labels", labels[i]}, {"logprobs", logprobs_json(s, c)}};
+    row["messages"].push_back(OJson{{"role", "assistant"}, {"content", text}});
+    OJson result{{"response", text}, {"labels", labels[i]}, {"logprobs", logprobs_json(s, c)}};
     for (auto it = row.begin(); it != row.end(); ++it)
       if (!result.contains(it.key())) result[it.key()] = it.value();
     rows[i] = std::move(result);
@@ -225,10 +256,9 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
     if (stream) {
       std::printf("[QUERY] %s\n[RESPONSE] ", content_text(rows[i]["messages"].back()).c_str());
       std::fflush(stdout);
-      ids[i] = s.engine->submit(requests[i], [](const infer::StreamDelta& d) {
-        std::fwrite(d.text.data(), 1, d.text.size(), stdout);
-        std::fflush(stdout);
-      });
+      auto printer = std::make_shared<DeltaPrinter>(s.chat->strip_leading_newlines());
+      ids[i] = s.engine->submit(requests[i],
+                                [printer](const infer::StreamDelta& d) { printer->print(d.text); });
       s.engine->run();
       std::printf("\n");
       finish_row(i, s.engine->take_result(ids[i]));
@@ -315,14 +345,13 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
       std::fprintf(stderr, "[ERROR:swift] %s\n", e.what());
       continue;
     }
+    DeltaPrinter printer(s.chat->strip_leading_newlines());
     auto id = s.engine->submit(r, [&](const infer::StreamDelta& d) {
-      if (!stream) return;
-      std::fwrite(d.text.data(), 1, d.text.size(), stdout);
-      std::fflush(stdout);
+      if (stream) printer.print(d.text);
     });
     s.engine->run();
     auto res = s.engine->take_result(id);
-    const auto& text = res.choices[0].text;
+    const std::string text = answer_text(res.choices[0].text, s.chat->strip_leading_newlines());
     if (!stream) std::printf("%s", text.c_str());
     std::printf("\n");
     history.push_back(OJson{{"role", "user"}, {"content", query}});
