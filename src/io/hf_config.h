@@ -66,7 +66,9 @@ nlohmann::json load_generation_config(const std::string& dir);
 // "generation_config": {...}, "warnings": [...]}.
 nlohmann::json inspect_model_dir(const std::string& dir);
 
-// Reads a JSON file of at most `max_bytes` (NUL bytes rejected: nlohmann would stop there).
-nlohmann::json read_json_file(const std::string& path, std::uint64_t max_bytes);
+// Reads a JSON file of at most `max_bytes` (NUL bytes rejected: nlohmann would stop there;
+// nesting deeper than str::kMaxJsonNesting rejected: nlohmann copies it recursively).
+constexpr std::uint64_t kMaxJsonFileBytes = 16ull << 20;
+nlohmann::json read_json_file(const std::string& path, std::uint64_t max_bytes = kMaxJsonFileBytes);
 
 }  // namespace swift::io

@@ -1,6 +1,6 @@
 // Generic config.json parsing for decoder models; see config.h.
 #include "model/config.h"
-#include "core/strings.h"
+#include "io/hf_config.h"
 
 #include <cmath>
 
@@ -193,16 +193,7 @@ ModelConfig parse_model_config(const json& j) {
 ModelConfig load_model_config(const std::string& dir) {
   std::string path = fs::join(dir, "config.json");
   SWIFT_CHECK(fs::is_file(path), "[model] {} not found; pass a Hugging Face model folder", path);
-  json j;
-  try {
-    const std::string text = fs::read_file(path);
-    SWIFT_CHECK(str::json_nesting_ok(text), "[model] {} nests deeper than {} levels", path,
-                str::kMaxJsonNesting);
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    SWIFT_FAIL("[model] {} is not valid JSON: {}", path, e.what());
-  }
-  return parse_model_config(j);
+  return parse_model_config(io::read_json_file(path));
 }
 
 }  // namespace swift::model

@@ -1,6 +1,6 @@
 // describe_model; see describe.h.
 #include "model/describe.h"
-#include "core/strings.h"
+#include "io/hf_config.h"
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -25,15 +25,7 @@ nlohmann::json describe_adapter(const std::string& dir) {
   out["path"] = dir;
   const std::string cfg_path = fs::join(dir, "adapter_config.json");
   SWIFT_CHECK(fs::is_file(cfg_path), "[model] {} not found; pass a PEFT adapter folder", cfg_path);
-  nlohmann::json cfg;
-  try {
-    const std::string text = fs::read_file(cfg_path);
-    SWIFT_CHECK(str::json_nesting_ok(text), "[model] {} nests deeper than {} levels", cfg_path,
-                str::kMaxJsonNesting);
-    cfg = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    SWIFT_FAIL("[model] {} is not valid JSON: {}", cfg_path, e.what());
-  }
+  const nlohmann::json cfg = io::read_json_file(cfg_path);
   std::string type = cfg.value("peft_type", std::string("LORA"));
   if (type == "LORA" && cfg.value("use_dora", false)) type = "DORA";
   out["type"] = type;

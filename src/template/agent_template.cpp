@@ -58,6 +58,12 @@ ojson parse_json_value(const ojson& v, const char* what) {
   }
 }
 
+// ms-swift's _get_tool_name: name_for_model, else name (null when neither).
+const ojson* tool_name(const ojson& tool) {
+  const ojson* n = field(tool, "name_for_model");
+  return truthy(n) ? n : field(tool, "name");
+}
+
 ojson unwrap_tool(const ojson& tool) {
   if (tool.contains("type") && tool.contains("function")) return tool["function"];
   return tool;
@@ -188,8 +194,7 @@ class ReactEn : public AgentTemplate {
     std::vector<std::string> names, descs;
     for (const auto& t : tools) {
       ojson tool = unwrap_tool(t);
-      const ojson* n = field(tool, "name_for_model");
-      if (!truthy(n)) n = field(tool, "name");
+      const ojson* n = tool_name(tool);
       const ojson* human = field(tool, "name_for_human");
       if (!truthy(human)) human = n;
       const ojson* desc = field(tool, "description");
@@ -324,8 +329,7 @@ class Glm4 : public AgentTemplate {
     std::string out = "# 可用工具\n\n";
     for (std::size_t i = 0; i < tools.size(); ++i) {
       ojson tool = unwrap_tool(tools[i]);
-      const ojson* n = field(tool, "name_for_model");
-      if (!truthy(n)) n = field(tool, "name");
+      const ojson* n = tool_name(tool);
       SWIFT_CHECK(n != nullptr, "[template] a tool needs a name: {}", tool.dump().substr(0, 200));
       out += (i ? "\n" : "") + std::string("## ") + py_str(*n) + "\n\n" + python_json(tool, 4) +
              "\n在调用上述函数时，请使用 Json 格式表示调用的参数。";

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
-#include "core/strings.h"
+#include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "io/torch_io.h"
 #include "model/causal_lm.h"
@@ -56,15 +56,7 @@ double scaling_for(const nlohmann::json& cfg, const std::string& target, std::in
 std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::CausalLM& model) {
   const std::string cfg_path = fs::join(dir, "adapter_config.json");
   SWIFT_CHECK(fs::is_file(cfg_path), "[tuners] {} not found; pass a PEFT adapter folder", cfg_path);
-  nlohmann::json cfg;
-  try {
-    const std::string text = fs::read_file(cfg_path);
-    SWIFT_CHECK(str::json_nesting_ok(text), "[tuners] {} nests deeper than {} levels", cfg_path,
-                str::kMaxJsonNesting);
-    cfg = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    SWIFT_FAIL("[tuners] {} is not valid JSON: {}", cfg_path, e.what());
-  }
+  const nlohmann::json cfg = io::read_json_file(cfg_path);
   const std::string type = cfg.value("peft_type", std::string("LORA"));
   SWIFT_CHECK(type == "LORA", "[tuners] {}: peft_type {} is not supported (LORA only)", dir, type);
   SWIFT_CHECK(!cfg.value("fan_in_fan_out", false), "[tuners] {}: fan_in_fan_out is not supported",

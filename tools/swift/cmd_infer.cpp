@@ -88,13 +88,9 @@ void restore_args(const std::string& ckpt_dir, args::Arguments& a) {
   if (!fs::is_file(path)) return;
   nlohmann::json j;
   try {
-    const std::string text = fs::read_file(path);
-    SWIFT_CHECK(str::json_nesting_ok(text), "[args] {} nests deeper than {} levels", path,
-                str::kMaxJsonNesting);
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    SWIFT_FAIL("[args] {} is not valid JSON ({}); fix it or pass --load_args false", path,
-               e.what());
+    j = io::read_json_file(path);
+  } catch (const swift::Error& e) {
+    SWIFT_FAIL("{}; fix it or pass --load_args false", e.what());
   }
   auto str = [&](const char* key, std::optional<std::string>& dst) {
     if (!dst && j.contains(key) && j[key].is_string()) dst = j[key].get<std::string>();
