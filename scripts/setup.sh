@@ -30,6 +30,8 @@ fi
 BUILD_DIR="${SWIFT_BUILD_DIR:-build}"
 # ccache (default ~/.cache/ccache) makes rebuilds of unchanged translation units free.
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+# Paths under the checkout's parent are hashed relative, so worktrees and clones share hits.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
 cmake -S . -B "$BUILD_DIR" -G Ninja "$@"
 cmake --build "$BUILD_DIR" -j "${SWIFT_JOBS:-$(nproc)}"
 echo "[setup] built: $BUILD_DIR/bin/swift"
