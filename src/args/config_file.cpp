@@ -13,9 +13,22 @@ namespace swift::args {
 
 namespace {
 
+// A config file is small; aliases can make its tree exponentially larger than its text
+// ("billion laughs"). Every node produced while expanding counts against one budget per file.
+constexpr std::size_t kMaxConfigNodes = 1u << 20;
+constexpr std::uint64_t kMaxConfigBytes = 16ull << 20;
+
 // YAML nodes converted to JSON so that both file kinds share one expansion.
-nlohmann::json yaml_to_json(const YAML::Node& n, const std::string& path, int depth) {
+nlohmann::json yaml_to_json(const YAML::Node& n,
+                            const std::string& path,
+                            int depth,
+                            std::size_t* budget) {
   SWIFT_CHECK(depth < 64, "[config] {} nests deeper than 64 levels", path);
+  SWIFT_CHECK(*budget > 0,
+              "[config] {} expands to more than {} values (YAML aliases repeating aliases?); "
+              "write the values out",
+              path, kMaxConfigNodes);
+  --*budget;
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -34,14 +47,14 @@ nlohmann::json yaml_to_json(const YAML::Node& n, const std::string& path, int de
     }
     case YAML::NodeType::Sequence: {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& item : n) arr.push_back(yaml_to_json(item, path, depth + 1));
+      for (const auto& item : n) arr.push_back(yaml_to_json(item, path, depth + 1, budget));
       return arr;
     }
     case YAML::NodeType::Map: {
       nlohmann::json obj = nlohmann::json::object();
       for (const auto& kv : n) {
         SWIFT_CHECK(kv.first.IsScalar(), "[config] {}: mapping keys must be plain names", path);
-        obj[kv.first.Scalar()] = yaml_to_json(kv.second, path, depth + 1);
+        obj[kv.first.Scalar()] = yaml_to_json(kv.second, path, depth + 1, budget);
       }
       return obj;
     }
@@ -70,16 +83,17 @@ bool yaml_is_null(const YAML::Node& n) {
 
 // A top-level YAML value as command-line words: scalars keep their exact text (so "2e-4" or
 // "0.10" reach the argument's own parser untouched), lists spread, mappings become JSON.
-void yaml_values(const YAML::Node& n, const std::string& path, Assignment* a) {
+void yaml_values(const YAML::Node& n, const std::string& path, Assignment* a, std::size_t* budget) {
   if (yaml_is_null(n)) {
     a->is_null = true;
   } else if (n.IsScalar()) {
     a->values.push_back(n.Scalar());
   } else if (n.IsSequence()) {
     for (const auto& item : n)
-      a->values.push_back(item.IsScalar() ? item.Scalar() : yaml_to_json(item, path, 1).dump());
+      a->values.push_back(item.IsScalar() ? item.Scalar()
+                                          : yaml_to_json(item, path, 1, budget).dump());
   } else {
-    a->values.push_back(yaml_to_json(n, path, 0).dump());
+    a->values.push_back(yaml_to_json(n, path, 0, budget).dump());
   }
 }
 
@@ -107,13 +121,16 @@ void add_env(const nlohmann::json& v, const std::string& path, ConfigFile* cfg) 
 }  // namespace
 
 ConfigFile load_config_file(const std::string& path) {
-  SWIFT_CHECK(fs::is_file(path), "[config] config file {} does not exist", path);
-  std::string text = fs::read_file(path);
+  fs::require_file(path, "[config]", "pass a YAML or JSON config file");
+  SWIFT_CHECK(fs::file_size(path) <= kMaxConfigBytes,
+              "[config] {} is {} bytes; a config file may have at most {}", path,
+              fs::file_size(path), kMaxConfigBytes);
+  std::string text = fs::read_file(path, kMaxConfigBytes);
+  std::size_t budget = kMaxConfigNodes;
   ConfigFile cfg;
   auto is_env = [](const std::string& k) { return k == "ENV" || k == "env"; };
   if (str::ends_with(str::lower(path), ".json")) {
-    SWIFT_CHECK(str::json_nesting_ok(text), "[config] {} nests deeper than {} levels", path,
-                str::kMaxJsonNesting);
+    str::check_json_text(text, "[config] " + path);
     nlohmann::json root = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     SWIFT_CHECK(!root.is_discarded(), "[config] {} is not valid JSON", path);
     SWIFT_CHECK(root.is_object(), "[config] {} must be a mapping of argument names to values",
@@ -143,13 +160,13 @@ ConfigFile load_config_file(const std::string& path) {
     SWIFT_CHECK(kv.first.IsScalar(), "[config] {}: argument names must be plain strings", path);
     const std::string key = kv.first.Scalar();
     if (is_env(key)) {
-      add_env(yaml_to_json(kv.second, path, 0), path, &cfg);
+      add_env(yaml_to_json(kv.second, path, 0, &budget), path, &cfg);
       continue;
     }
     Assignment a;
     a.key = key;
     a.origin = path;
-    yaml_values(kv.second, path, &a);
+    yaml_values(kv.second, path, &a, &budget);
     cfg.assignments.push_back(std::move(a));
   }
   return cfg;

@@ -22,6 +22,11 @@ class Error : public std::runtime_error {
   int line_;
 };
 
+// The one line a user sees for any exception: a swift::Error as it is; library exceptions (out
+// of memory, nlohmann type/parse errors, libtorch errors with their C++ backtrace, filesystem
+// errors) reworded so that no raw library text or stack trace reaches a terminal or an HTTP body.
+std::string describe_exception(const std::exception& e);
+
 namespace detail {
 [[noreturn]] void throw_error(const char* file, int line, std::string message);
 }  // namespace detail

@@ -9,9 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <new>
 #include <random>
-#include <sstream>
 
 #include "core/error.h"
 
@@ -19,12 +18,89 @@ namespace swift::fs {
 
 namespace stdfs = std::filesystem;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SWIFT_CHECK(in.good(), "[fs] cannot open {}: {}", path, std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+namespace {
+
+const char* mode_kind(mode_t m) {
+  if (S_ISREG(m)) return "a regular file";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  return "not a regular file";
+}
+
+}  // namespace
+
+std::string kind_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return mode_kind(st.st_mode);
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return "a broken symlink";
+  return "missing";
+}
+
+void require_file(const std::string& path, std::string_view component, std::string_view hint) {
+  if (is_file(path)) return;
+  const std::string kind = kind_of(path);
+  if (kind == "missing") SWIFT_FAIL("{} {} not found; {}", component, path, hint);
+  SWIFT_FAIL("{} {} is {}, not a regular file; {}", component, path, kind, hint);
+}
+
+int open_regular(const std::string& path, std::uint64_t* size) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    SWIFT_CHECK(err != ENOENT, "[fs] {} not found", path);
+    SWIFT_FAIL("[fs] cannot open {}: {}", path, std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    SWIFT_FAIL("[fs] cannot stat {}: {}", path, std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    SWIFT_FAIL("[fs] {} is {}, not a regular file; pass a regular file", path,
+               mode_kind(st.st_mode));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  *size = static_cast<std::uint64_t>(st.st_size);
+  return fd;
+}
+
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  const int fd = open_regular(path, &size);
+  if (size > max_bytes) {
+    ::close(fd);
+    SWIFT_FAIL("[fs] {} is {} bytes, more than the {} this kind of file may have; check the path",
+               path, size, max_bytes);
+  }
+  std::string out;
+  try {
+    out.resize(static_cast<std::size_t>(size));
+  } catch (const std::bad_alloc&) {
+    ::close(fd);
+    SWIFT_FAIL("[fs] {} ({} bytes) does not fit in memory", path, size);
+  }
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      SWIFT_FAIL("[fs] reading {} failed: {}", path, std::strerror(err));
+    }
+    if (n == 0) break;  // the file shrank while we read it
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
 }
 
 void fsync_dir(const std::string& dir) {
@@ -89,6 +165,7 @@ bool is_file(const std::string& path) {
 }
 
 std::uint64_t file_size(const std::string& path) {
+  require_file(path, "[fs]", "pass a regular file");
   std::error_code ec;
   auto n = stdfs::file_size(path, ec);
   SWIFT_CHECK(!ec, "[fs] cannot stat {}: {}", path, ec.message());
@@ -119,19 +196,9 @@ std::string home_dir() {
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  SWIFT_CHECK(fd >= 0, "[fs] cannot open {}: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    SWIFT_FAIL("[fs] cannot stat {}: {}", path, std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    SWIFT_FAIL("[fs] {} is not a regular file", path);
-  }
-  size_ = static_cast<std::size_t>(st.st_size);
+  std::uint64_t size = 0;
+  const int fd = open_regular(path, &size);
+  size_ = static_cast<std::size_t>(size);
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/error.h"
+
 namespace swift::str {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -87,6 +89,70 @@ std::size_t json_nesting(std::string_view text, std::size_t limit) {
     }
   }
   return deepest;
+}
+
+std::size_t utf8_error_offset(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlongs
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    if (p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (std::size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::size_t line_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < offset; ++i) line += text[i] == '\n';
+  return line;
+}
+
+std::string json_error_text(const char* what) {
+  std::string_view w(what);
+  if (starts_with(w, "[json.exception.")) {
+    const std::size_t close = w.find("] ");
+    if (close != std::string_view::npos) w.remove_prefix(close + 2);
+  }
+  return std::string(w);
+}
+
+void check_json_text(std::string_view text, std::string_view where) {
+  const std::size_t nul = text.find('\0');
+  SWIFT_CHECK(nul == std::string_view::npos,
+              "{}: not JSON text (a NUL byte at line {}, byte {}); is it a binary file?", where,
+              line_of(text, nul), nul);
+  const std::size_t bad = utf8_error_offset(text);
+  SWIFT_CHECK(bad == std::string_view::npos,
+              "{}: not valid UTF-8 at line {} (byte {}); save the file as UTF-8", where,
+              line_of(text, bad), bad);
+  SWIFT_CHECK(json_nesting_ok(text),
+              "{}: nests deeper than {} levels; no real file of this kind does, check it", where,
+              kMaxJsonNesting);
 }
 
 }  // namespace swift::str

@@ -27,4 +27,16 @@ inline bool json_nesting_ok(std::string_view text) {
   return json_nesting(text) <= kMaxJsonNesting;
 }
 
+// Offset of the first byte that does not start or continue a well-formed UTF-8 sequence
+// (RFC 3629: no overlongs, surrogates or code points past U+10FFFF), or npos.
+std::size_t utf8_error_offset(std::string_view s);
+// 1-based line of byte `offset`, for messages.
+std::size_t line_of(std::string_view text, std::size_t offset);
+// Every JSON text read from a file or a client goes through this before it is parsed: a NUL
+// byte, ill-formed UTF-8 (line and byte offset named) or nesting deeper than kMaxJsonNesting
+// throws "<where>: ...; what to do". `where` is e.g. "[io] /m/config.json".
+void check_json_text(std::string_view text, std::string_view where);
+// nlohmann's exception text without its "[json.exception.type.N] " prefix, for messages.
+std::string json_error_text(const char* what);
+
 }  // namespace swift::str

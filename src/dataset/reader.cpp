@@ -1,5 +1,7 @@
 // Dataset files and specifiers: `[hf::|ms::]id_or_path[:subsets][#N]`, .jsonl/.json/.csv/.txt
 // readers that name file:line on malformed input, and #N sampling.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -36,6 +38,13 @@ std::vector<json> read_jsonl(const std::string& path, const std::string& text) {
       rows.push_back(json{
           {"__swift_error__", fmt::format("nested deeper than {} levels", str::kMaxJsonNesting)},
           {"__swift_line__", line_no}});
+      continue;
+    }
+    if (const std::size_t bad = str::utf8_error_offset(line); bad != std::string::npos) {
+      rows.push_back(json{{"__swift_error__", fmt::format("not valid UTF-8 (byte {} of the line); "
+                                                          "save the file as UTF-8",
+                                                          bad + 1)},
+                          {"__swift_line__", line_no}});
       continue;
     }
     json row = json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -163,7 +172,7 @@ DatasetSpec parse_dataset_spec(const std::string& word) {
 }
 
 std::vector<json> read_rows(const std::string& path) {
-  SWIFT_CHECK(fs::is_file(path), "[dataset] {} is not a file", path);
+  fs::require_file(path, "[dataset]", "pass a .jsonl, .json, .csv or .txt dataset file");
   std::string text = fs::read_file(path);
   std::string l = str::lower(path);
   if (str::ends_with(l, ".jsonl")) return read_jsonl(path, text);
@@ -205,6 +214,21 @@ std::vector<json> sample_rows(std::vector<json> rows,
                               std::uint64_t seed) {
   if (rows.empty() || n < 0) return rows;
   std::size_t size = rows.size();
+  // #N repeats rows in memory: refuse an N whose copies cannot fit (estimated from the rows'
+  // text size) before anything is copied, instead of exhausting memory first.
+  if (static_cast<std::uint64_t>(n) > size) {
+    std::uint64_t sample_bytes = 0;
+    const std::size_t probe = std::min<std::size_t>(size, 64);
+    for (std::size_t i = 0; i < probe; ++i) sample_bytes += rows[i].dump().size() + 64;
+    const double per_row = 4.0 * static_cast<double>(sample_bytes) / static_cast<double>(probe);
+    const double need = per_row * static_cast<double>(n);
+    const double budget = 0.5 * static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
+                          static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+    SWIFT_CHECK(need <= budget,
+                "[dataset] #{} asks for {} rows from a dataset of {}: about {:.1f} GB in memory, "
+                "more than this machine can hold; use a smaller #N",
+                n, n, size, need / 1e9);
+  }
   std::mt19937_64 rng(seed);
   std::vector<json> out;
   out.reserve(static_cast<std::size_t>(n));

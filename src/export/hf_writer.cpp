@@ -3,15 +3,19 @@
 
 #include <torch/torch.h>
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <map>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "io/torch_io.h"
 #include "model/causal_lm.h"
@@ -218,6 +222,39 @@ std::string normal_dir(const std::string& dir) {
   return s;
 }
 
+// Staging folders of earlier runs that died (kill -9, power loss) are named
+// ".<name>.tmp-<pid>-<n>"; remove those whose process is gone. A live pid is left alone: it may
+// be another run writing the same output right now.
+void remove_stale_siblings(const std::string& final_dir) {
+  const stdfs::path p(final_dir);
+  const std::string prefix = "." + p.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(p.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (!str::starts_with(name, prefix)) continue;
+    const std::string rest = name.substr(prefix.size());
+    const std::size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || dash > 9) continue;
+    if (rest.find_first_not_of("0123456789-") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!e.is_directory(ec) || e.is_symlink(ec)) continue;
+    SWIFT_INFO("[export] removing {} left by an earlier run that was stopped (pid {})",
+               e.path().string(), pid);
+    stdfs::remove_all(e.path(), ec);
+  }
+}
+
+// Files of the kinds we write into an output folder. With --exist_ok an existing folder keeps
+// everything else; of these, the ones the new output does not contain are removed, so no stale
+// shard or index from an earlier export can mix with the new weights.
+bool is_weight_file(const std::string& name) {
+  if (name == "model.safetensors" || name == "model.safetensors.index.json") return true;
+  // model-00001-of-00003.safetensors
+  return str::starts_with(name, "model-") && str::ends_with(name, ".safetensors") &&
+         name.find("-of-") != std::string::npos;
+}
+
 }  // namespace
 
 StagedDir::StagedDir(const std::string& final_dir, bool replace)
@@ -228,6 +265,7 @@ StagedDir::StagedDir(const std::string& final_dir, bool replace)
   stdfs::create_directories(parent, ec);
   SWIFT_CHECK(!ec, "[export] cannot create {}: {}; check the path and permissions", parent.string(),
               ec.message());
+  remove_stale_siblings(final_);
   tmp_ = sibling(final_, "tmp");
   stdfs::create_directory(tmp_, ec);
   SWIFT_CHECK(!ec, "[export] cannot create {}: {}; check the path and permissions", tmp_,
@@ -244,22 +282,48 @@ void StagedDir::commit() {
   SWIFT_ASSERT(!committed_);  // a staged folder is moved into place once
   fs::fsync_dir(tmp_);
   std::error_code ec;
-  std::string old;
-  if (stdfs::exists(final_)) {
-    SWIFT_CHECK(replace_, "[export] {} appeared while writing; pass --exist_ok true to replace it",
-                final_);
-    old = sibling(final_, "old");
-    stdfs::rename(final_, old, ec);
-    SWIFT_CHECK(!ec, "[export] cannot move the existing {} aside: {}", final_, ec.message());
+  if (!stdfs::exists(final_)) {
+    stdfs::rename(tmp_, final_, ec);
+    SWIFT_CHECK(!ec, "[export] cannot rename {} to {}: {}", tmp_, final_, ec.message());
+    committed_ = true;
+    fs::fsync_dir(stdfs::path(final_).parent_path().string());
+    return;
   }
-  stdfs::rename(tmp_, final_, ec);
-  if (ec) {
-    if (!old.empty()) stdfs::rename(old, final_);  // put the previous folder back
-    SWIFT_FAIL("[export] cannot rename {} to {}: {}", tmp_, final_, ec.message());
+  SWIFT_CHECK(replace_, "[export] {} appeared while writing; pass --exist_ok true to replace it",
+              final_);
+  SWIFT_CHECK(stdfs::is_directory(final_), "[export] {} exists and is not a folder", final_);
+  // Write into the existing folder as ms-swift does: each of our files replaces its namesake by
+  // rename (atomic per file); nothing else in the folder is touched. Stale weight files go
+  // first, weights move before the index, config.json last, so a reader never pairs a new
+  // index with old shards.
+  std::vector<std::string> ours;
+  for (const auto& e : stdfs::directory_iterator(tmp_)) ours.push_back(e.path().filename());
+  auto rank = [](const std::string& n) {
+    if (n == "config.json") return 3;
+    if (n == "model.safetensors.index.json") return 2;
+    return is_weight_file(n) ? 0 : 1;
+  };
+  std::sort(ours.begin(), ours.end(), [&](const std::string& a, const std::string& b) {
+    return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+  });
+  for (const auto& e : stdfs::directory_iterator(final_)) {
+    const std::string name = e.path().filename();
+    if (is_weight_file(name) && std::find(ours.begin(), ours.end(), name) == ours.end() &&
+        !e.is_directory(ec))
+      stdfs::remove(e.path(), ec);
+  }
+  for (const auto& name : ours) {
+    const stdfs::path to = stdfs::path(final_) / name;
+    SWIFT_CHECK(!stdfs::is_directory(to) || stdfs::is_directory(stdfs::path(tmp_) / name),
+                "[export] {} is a folder in the way of the file {}; move it and run again",
+                to.string(), name);
+    if (stdfs::is_directory(to)) stdfs::remove_all(to, ec);
+    stdfs::rename(stdfs::path(tmp_) / name, to, ec);
+    SWIFT_CHECK(!ec, "[export] cannot move {} into {}: {}", name, final_, ec.message());
   }
   committed_ = true;
-  fs::fsync_dir(stdfs::path(final_).parent_path().string());
-  if (!old.empty()) stdfs::remove_all(old, ec);
+  fs::fsync_dir(final_);
+  stdfs::remove_all(tmp_, ec);
 }
 
 void check_output_dir(const std::string& output_dir,

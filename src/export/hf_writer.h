@@ -56,9 +56,13 @@ bool copy_if_exists(const std::string& from_dir,
 void write_json(const std::string& path, const nlohmann::json& j);
 void write_json(const std::string& path, const nlohmann::ordered_json& j);  // keeps key order
 
-// A folder written as a unit: files go into a hidden sibling of `final_dir`; commit() renames it
-// into place (replacing an existing `final_dir` only when `replace` is set); destroying an
-// uncommitted StagedDir removes the sibling, so a failure never leaves a half-written output.
+// A folder written as a unit: files go into a hidden sibling of `final_dir`
+// (".<name>.tmp-<pid>-<n>"); commit() renames it into place. An existing `final_dir` (allowed
+// only when `replace` is set) is written into: each file we made replaces its namesake, stale
+// weight files of ours (model*.safetensors, the index) are removed, and nothing else in it is
+// touched. Destroying an uncommitted StagedDir removes the sibling, and the next StagedDir for
+// the same folder removes siblings whose process is dead (kill -9), so a failure never leaves a
+// half-written output or a lasting temp folder.
 class StagedDir {
  public:
   StagedDir(const std::string& final_dir, bool replace);

@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "export/hf_writer.h"
+#include "io/adapter_config.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "io/torch_io.h"
@@ -41,13 +42,8 @@ std::optional<std::string> adapter_base_model(const std::string& adapter_dir) {
     if (args.is_object() && args.contains("model") && args["model"].is_string())
       value = args["model"].get<std::string>();
   }
-  const std::string cfg_path = fs::join(adapter_dir, "adapter_config.json");
-  if (value.empty() && fs::is_file(cfg_path)) {
-    auto cfg = io::read_json_file(cfg_path, kMaxJsonBytes);
-    if (cfg.is_object() && cfg.contains("base_model_name_or_path") &&
-        cfg["base_model_name_or_path"].is_string())
-      value = cfg["base_model_name_or_path"].get<std::string>();
-  }
+  if (value.empty() && fs::kind_of(fs::join(adapter_dir, "adapter_config.json")) != "missing")
+    value = io::read_adapter_config(adapter_dir).base_model_name_or_path;
   if (value.empty()) return std::nullopt;
   const std::filesystem::path p(value);
   if (p.is_relative() && fs::is_file(fs::join(fs::join(adapter_dir, value), "config.json")))
@@ -59,13 +55,10 @@ MergeResult merge_lora(const std::string& base_model_dir,
                        const std::string& adapter_dir,
                        const std::string& output_dir,
                        const MergeOptions& options) {
-  SWIFT_CHECK(fs::is_file(fs::join(base_model_dir, "config.json")),
-              "[export] base model {} has no config.json; pass the base model folder with --model",
-              base_model_dir);
-  SWIFT_CHECK(fs::is_file(fs::join(adapter_dir, "adapter_config.json")),
-              "[export] {} has no adapter_config.json; pass a LoRA checkpoint folder with "
-              "--adapters",
-              adapter_dir);
+  fs::require_file(fs::join(base_model_dir, "config.json"), "[export]",
+                   "pass the base model folder with --model");
+  fs::require_file(fs::join(adapter_dir, "adapter_config.json"), "[export]",
+                   "pass a LoRA checkpoint folder with --adapters");
   const std::uint64_t max_bytes = parse_file_size(options.max_shard_size);
   check_output_dir(output_dir, options.exist_ok, {base_model_dir, adapter_dir});
 

@@ -6,6 +6,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -100,8 +103,8 @@ RandomModelResult create_random_model(const RandomModelOptions& o) {
     SWIFT_FAIL("[export] unknown preset '{}'; use one of: {}", o.preset, names);
   }
   const Preset& pr = pit->second;
-  SWIFT_CHECK(o.vocab_multiple >= 1, "[export] vocab_multiple must be >= 1, got {}",
-              o.vocab_multiple);
+  SWIFT_CHECK(o.vocab_multiple >= 1 && o.vocab_multiple <= (1 << 20),
+              "[export] vocab_multiple must be 1..1048576, got {}", o.vocab_multiple);
   check_output_dir(o.output_dir, o.exist_ok, {o.tokenizer_dir});
 
   auto tok = tok::Tokenizer::from_dir(o.tokenizer_dir);
@@ -169,6 +172,9 @@ RandomModelResult create_random_model(const RandomModelOptions& o) {
   cfg["pad_token_id"] = pad;
   cfg["torch_dtype"] = torch_dtype_name(dtype);
 
+  // The same range checks `swift infer` applies to config.json: never write a folder that the
+  // loader would then refuse.
+  (void)io::parse_hf_config(nlohmann::json(cfg), o.output_dir + "/config.json");
   model::ModelConfig mc = model::parse_model_config(nlohmann::json(cfg));
   const model::ArchSpec* spec = model::find_arch(mc);
   SWIFT_ASSERT(spec != nullptr);  // architecture_for found it by model_type
@@ -185,6 +191,36 @@ RandomModelResult create_random_model(const RandomModelOptions& o) {
       mc.sliding_window > 0 ? nlohmann::ordered_json(mc.sliding_window) : nlohmann::ordered_json();
   mc.raw = nlohmann::json(cfg);
   model::CausalLM lm(mc, *spec);
+
+  // Absurd sizes are refused before anything is allocated or written: the float32 init plus the
+  // stored copy must fit in memory, and the stored copy on the output's disk.
+  {
+    long double numel = 0;
+    for (const auto& ps : lm.expected_parameters()) {
+      long double n = 1;
+      for (auto d : ps.shape) n *= static_cast<long double>(d);
+      numel += n;
+    }
+    const long double stored = numel * static_cast<long double>(c10::elementSize(dtype));
+    const long double ram = static_cast<long double>(::sysconf(_SC_PHYS_PAGES)) *
+                            static_cast<long double>(::sysconf(_SC_PAGE_SIZE));
+    SWIFT_CHECK(numel * 4 + stored <= ram * 0.8L,
+                "[export] the model would have {:.3g} parameters ({:.1f} GB to build), more than "
+                "this machine's memory; choose smaller sizes",
+                static_cast<double>(numel), static_cast<double>((numel * 4 + stored) / 1e9L));
+    std::filesystem::path parent =
+        std::filesystem::absolute(o.output_dir).lexically_normal().parent_path();
+    struct statvfs st {};
+    if (::statvfs(parent.c_str(), &st) == 0) {
+      const long double free_bytes =
+          static_cast<long double>(st.f_bavail) * static_cast<long double>(st.f_frsize);
+      SWIFT_CHECK(stored <= free_bytes,
+                  "[export] the model needs {:.1f} GB but {} has {:.1f} GB free; free disk space "
+                  "or choose smaller sizes",
+                  static_cast<double>(stored / 1e9L), parent.string(),
+                  static_cast<double>(free_bytes / 1e9L));
+    }
+  }
 
   // Deterministic init in parameter order from one generator.
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);

@@ -179,12 +179,14 @@ std::string hf_download(const std::string& id, const HubOptions& o, const std::s
   nlohmann::json info;
   std::string commit;
   std::vector<RemoteFile> files;
+  str::check_json_text(res.body, "[hub] " + id + ": the answer of " + api);
   try {
     info = nlohmann::json::parse(res.body);
     commit = info.at("sha").get<std::string>();
     files = list_files(info, id);
   } catch (const nlohmann::json::exception& e) {
-    SWIFT_FAIL("[hub] {}: {} did not return model info ({}); check HF_ENDPOINT", id, api, e.what());
+    SWIFT_FAIL("[hub] {}: {} did not return model info ({}); check HF_ENDPOINT", id, api,
+               str::json_error_text(e.what()));
   }
   SWIFT_CHECK(is_hex(commit, 40), "[hub] {}: {} returned an invalid commit hash '{}'", id, api,
               commit);

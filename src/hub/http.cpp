@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -457,14 +458,11 @@ DownloadResult HttpClient::download(const std::string& url,
 }
 
 std::string sha256_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  SWIFT_CHECK(fd >= 0, "[hub] cannot open {}: {}", path, std::strerror(errno));
-  struct stat st {};
-  int rc = ::fstat(fd, &st);
+  std::uint64_t size = 0;
+  const int fd = fs::open_regular(path, &size);
   Sha256 sha;
   try {
-    SWIFT_CHECK(rc == 0, "[hub] cannot stat {}", path);
-    hash_prefix(fd, static_cast<std::uint64_t>(st.st_size), sha);
+    hash_prefix(fd, size, sha);
   } catch (...) {
     ::close(fd);
     throw;

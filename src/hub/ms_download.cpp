@@ -31,11 +31,12 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
                                         const std::string& id,
                                         const std::string& url) {
   nlohmann::json j;
+  str::check_json_text(body, "[hub] " + id + ": the answer of " + url);
   try {
     j = nlohmann::json::parse(body);
   } catch (const nlohmann::json::exception& e) {
     SWIFT_FAIL("[hub] {}: {} did not return JSON ({}); check MODELSCOPE_ENDPOINT", id, url,
-               e.what());
+               str::json_error_text(e.what()));
   }
   // The API may wrap a failure in a 200 response: {"Code": 10010205001, "Message": ...}.
   if (j.contains("Code") && j["Code"].is_number_integer() && j["Code"].get<long long>() != 200) {
@@ -67,7 +68,8 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
       files.push_back(std::move(r));
     }
   } catch (const nlohmann::json::exception& e) {
-    SWIFT_FAIL("[hub] {}: the file list from {} is malformed ({})", id, url, e.what());
+    SWIFT_FAIL("[hub] {}: the file list from {} is malformed ({})", id, url,
+               str::json_error_text(e.what()));
   }
   return files;
 }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -152,7 +153,10 @@ std::uint64_t Engine::submit(GenerationRequest request, StreamCallback on_delta)
   SWIFT_CHECK(request.adapter.empty() || m.adapters.count(request.adapter),
               "[infer] unknown adapter '{}'", request.adapter);
   const auto& sp = request.sampling;
-  SWIFT_CHECK(sp.temperature >= 0, "[infer] temperature must be >= 0, got {}", sp.temperature);
+  SWIFT_CHECK(sp.temperature >= 0 && std::isfinite(sp.temperature),
+              "[infer] temperature must be a number >= 0, got {}", sp.temperature);
+  SWIFT_CHECK(request.max_new_tokens != 0,
+              "[infer] max_new_tokens must be at least 1 (or unset for no limit), got 0");
   SWIFT_CHECK(sp.top_p > 0 && sp.top_p <= 1, "[infer] top_p must be in (0, 1], got {}", sp.top_p);
   SWIFT_CHECK(sp.min_p >= 0 && sp.min_p <= 1, "[infer] min_p must be in [0, 1], got {}", sp.min_p);
   SWIFT_CHECK(sp.repetition_penalty > 0, "[infer] repetition_penalty must be > 0, got {}",

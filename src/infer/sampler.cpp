@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include <limits>
 #include <random>
 #include <unordered_map>
@@ -23,8 +25,15 @@ Sampler::Sampler(SamplingParams params) : params_(params), rng_(std::make_unique
               "[sampler] top_p must be in (0, 1], got {}", params_.top_p);
   SWIFT_CHECK(params_.min_p >= 0.0 && params_.min_p <= 1.0,
               "[sampler] min_p must be in [0, 1], got {}", params_.min_p);
-  SWIFT_CHECK(params_.repetition_penalty > 0.0, "[sampler] repetition_penalty must be > 0, got {}",
+  // Penalties scale or shift float32 logits: bounded so that no logit becomes +inf or NaN.
+  SWIFT_CHECK(params_.repetition_penalty > 0.0 && params_.repetition_penalty <= 1e4,
+              "[sampler] repetition_penalty must be in (0, 10000], got {}",
               params_.repetition_penalty);
+  SWIFT_CHECK(
+      std::fabs(params_.presence_penalty) <= 1e4 && std::fabs(params_.frequency_penalty) <= 1e4,
+      "[sampler] presence_penalty and frequency_penalty must be within [-10000, 10000], "
+      "got {} and {}",
+      params_.presence_penalty, params_.frequency_penalty);
   SWIFT_CHECK(params_.top_logprobs >= 0 && params_.top_logprobs <= 20,
               "[sampler] top_logprobs must be in [0, 20], got {}", params_.top_logprobs);
   rng_->engine.seed(params_.seed ? *params_.seed : std::random_device{}());
@@ -58,7 +67,11 @@ at::Tensor Sampler::processed_logits(const at::Tensor& logits,
       data[id] -= static_cast<float>(params_.presence_penalty + params_.frequency_penalty * n);
   }
   if (params_.temperature == 0.0) return x;  // greedy: the filters cannot change the argmax
-  x = x / params_.temperature;
+  // Shift so the best logit is 0, then divide in float64 (a float32 temperature of 1e-300 would
+  // be 0): any accepted temperature, however small, gives finite or -inf values with the best
+  // token at 0, never inf - inf = NaN, and tends to greedy as the true limit does.
+  x = x.to(torch::kFloat64);
+  x = (x - x.max()) / params_.temperature;
   const float neg_inf = -std::numeric_limits<float>::infinity();
   if (params_.top_k > 0 && params_.top_k < vocab) {
     at::Tensor kth = std::get<0>(x.topk(params_.top_k)).min();
@@ -82,6 +95,10 @@ at::Tensor Sampler::processed_logits(const at::Tensor& logits,
 SampledToken Sampler::sample(const at::Tensor& logits,
                              const std::vector<std::int32_t>& prompt,
                              const std::vector<std::int32_t>& generated) {
+  SWIFT_CHECK(torch::isfinite(logits).all().item<bool>(),
+              "[infer] the model produced NaN or Inf logits; likely causes: an adapter with "
+              "broken weights (check --adapters), float16 overflow (use --torch_dtype bfloat16 "
+              "or float32), or a corrupt checkpoint");
   at::Tensor x = processed_logits(logits, prompt, generated);
   SampledToken out;
   if (params_.temperature == 0.0) {

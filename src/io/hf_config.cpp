@@ -166,17 +166,16 @@ nlohmann::json RopeParams::rope_scaling() const {
 }
 
 nlohmann::json read_json_file(const std::string& path, std::uint64_t max_bytes) {
-  SWIFT_CHECK(fs::is_file(path), "[io] {}: not found (or not a regular file)", path);
+  fs::require_file(path, "[io]", "check the folder");
   std::uint64_t n = fs::file_size(path);
   SWIFT_CHECK(n <= max_bytes, "[io] {}: file too large ({} bytes, limit {})", path, n, max_bytes);
-  std::string text = fs::read_file(path);
-  SWIFT_CHECK(text.find('\0') == std::string::npos, "[io] {}: is not valid JSON (NUL byte)", path);
-  SWIFT_CHECK(str::json_nesting_ok(text), "[io] {}: nests deeper than {} levels", path,
-              str::kMaxJsonNesting);
+  std::string text = fs::read_file(path, max_bytes);
+  str::check_json_text(text, "[io] " + path);
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {
-    SWIFT_FAIL("[io] {}: is not valid JSON ({})", path, e.what());
+    SWIFT_FAIL("[io] {}: is not valid JSON ({}); fix or re-download the file", path,
+               str::json_error_text(e.what()));
   }
 }
 
@@ -263,7 +262,7 @@ HfConfig parse_hf_config(const nlohmann::json& raw, const std::string& where) {
 
 HfConfig load_hf_config(const std::string& dir) {
   const std::string path = fs::join(dir, "config.json");
-  SWIFT_CHECK(fs::exists(path), "[io] {}: not found; is {} a model folder?", path, dir);
+  fs::require_file(path, "[io]", "is " + dir + " a model folder?");
   return parse_hf_config(read_json_file(path, kMaxConfigBytes), path);
 }
 

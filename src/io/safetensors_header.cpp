@@ -299,10 +299,16 @@ class BuildSax {
                 "[io] {}: tensor \"{}\" data_offsets [{}, {}] point past end of buffer ({} bytes); "
                 "the file is truncated or corrupt",
                 path_, cur_.name, b, e, buffer_len_);
-    SWIFT_CHECK(e - b == expect,
-                "[io] {}: tensor \"{}\" size mismatch: shape x {} needs {} bytes but data_offsets "
-                "cover {}",
-                path_, cur_.name, dtype_name(cur_.dtype), expect, e - b);
+    if (e - b != expect) {
+      std::string shape = "[";
+      for (std::size_t i = 0; i < cur_.shape.size(); ++i)
+        shape += (i ? ", " : "") + std::to_string(cur_.shape[i]);
+      shape += "]";
+      SWIFT_FAIL(
+          "[io] {}: tensor \"{}\" size mismatch: shape {} x {} needs {} bytes but "
+          "data_offsets cover {}; the file is corrupt, re-download it",
+          path_, cur_.name, shape, dtype_name(cur_.dtype), expect, e - b);
+    }
     cur_.begin = data_start_ + b;
     cur_.end = data_start_ + e;
     tensors_->push_back(std::move(cur_));

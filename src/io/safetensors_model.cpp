@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "io/safetensors.h"
 
 namespace swift::io {
@@ -78,14 +79,13 @@ SafetensorsModel::SafetensorsModel(const std::string& dir, const std::string& st
       fs::is_within(index_path, root),
       "[io] {} resolves outside the model folder (symlink escaping {}); refusing to open it",
       index_path, root);
-  SWIFT_CHECK(fs::is_file(index_path), "[io] {} is not a regular file", index_path);
+  fs::require_file(index_path, "[io]", "re-download the model's index file");
   const std::uint64_t isize = fs::file_size(index_path);
   SWIFT_CHECK(isize <= kMaxIndexSize, "[io] {}: index file too large ({} bytes, limit {})",
               index_path, isize, kMaxIndexSize);
-  const std::string text = fs::read_file(index_path);
+  const std::string text = fs::read_file(index_path, kMaxIndexSize);
   // nlohmann treats NUL as end of input; JSON never holds one, so anything after it is hidden.
-  SWIFT_CHECK(text.find('\0') == std::string::npos, "[io] {}: index is not valid JSON (NUL byte)",
-              index_path);
+  str::check_json_text(text, "[io] " + index_path);
 
   nlohmann::json idx;
   std::string duplicate;
@@ -104,7 +104,8 @@ SafetensorsModel::SafetensorsModel(const std::string& dir, const std::string& st
     try {
       idx = nlohmann::json::parse(text, cb);
     } catch (const nlohmann::json::exception& e) {
-      SWIFT_FAIL("[io] {}: index is not valid JSON ({})", index_path, e.what());
+      SWIFT_FAIL("[io] {}: index is not valid JSON ({})", index_path,
+                 str::json_error_text(e.what()));
     }
   }
   SWIFT_CHECK(duplicate.empty(),

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "nn/act.h"
 
 namespace swift::model {
 namespace {
@@ -148,6 +149,10 @@ ModelConfig parse_model_config(const json& j) {
   c.attention_bias = c.get_bool("attention_bias", false);
   c.mlp_bias = c.get_bool("mlp_bias", false);
   c.hidden_act = c.get_string("hidden_act", c.get_string("hidden_activation", "silu"));
+  SWIFT_CHECK(nn::parse_activation(c.hidden_act, &c.act),
+              "[model] config.json hidden_act '{}' is not implemented (supported: {}); running it "
+              "as another activation would give wrong outputs",
+              c.hidden_act, nn::activation_names());
   c.sliding_window = c.get_int("sliding_window", 0);
   c.attn_softcap = c.get_double("attn_logit_softcapping", 0.0);
   c.final_softcap = c.get_double("final_logit_softcapping", 0.0);
@@ -192,7 +197,7 @@ ModelConfig parse_model_config(const json& j) {
 
 ModelConfig load_model_config(const std::string& dir) {
   std::string path = fs::join(dir, "config.json");
-  SWIFT_CHECK(fs::is_file(path), "[model] {} not found; pass a Hugging Face model folder", path);
+  fs::require_file(path, "[model]", "pass a Hugging Face model folder");
   return parse_model_config(io::read_json_file(path));
 }
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nn/act.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -59,6 +61,7 @@ struct ModelConfig {
   bool o_proj_bias = false;  // set by the arch (gpt_oss: same as attention_bias)
   bool mlp_bias = false;
   std::string hidden_act = "silu";
+  nn::Act act = nn::Act::kSilu;  // hidden_act, checked
 
   // Attention layout per layer: "full_attention" or "sliding_attention".
   std::vector<std::string> layer_types;

@@ -1,5 +1,6 @@
 // describe_model; see describe.h.
 #include "model/describe.h"
+#include "io/adapter_config.h"
 #include "io/hf_config.h"
 
 #include "core/error.h"
@@ -23,21 +24,18 @@ std::uint64_t count_params(const io::SafetensorsModel& st, std::uint64_t* n_tens
 nlohmann::json describe_adapter(const std::string& dir) {
   nlohmann::json out;
   out["path"] = dir;
-  const std::string cfg_path = fs::join(dir, "adapter_config.json");
-  SWIFT_CHECK(fs::is_file(cfg_path), "[model] {} not found; pass a PEFT adapter folder", cfg_path);
-  const nlohmann::json cfg = io::read_json_file(cfg_path);
-  std::string type = cfg.value("peft_type", std::string("LORA"));
-  if (type == "LORA" && cfg.value("use_dora", false)) type = "DORA";
+  const io::AdapterConfig cfg = io::read_adapter_config(dir);
+  std::string type = cfg.peft_type;
+  if (type == "LORA" && cfg.use_dora) type = "DORA";
   out["type"] = type;
-  out["r"] = cfg.value("r", 8);
-  out["lora_alpha"] = cfg.value("lora_alpha", 8);
-  out["use_rslora"] = cfg.value("use_rslora", false);
-  out["target_modules"] = cfg.contains("target_modules") ? cfg["target_modules"] : nlohmann::json();
+  out["r"] = cfg.r;
+  out["lora_alpha"] = cfg.lora_alpha;
+  out["use_rslora"] = cfg.use_rslora;
+  out["target_modules"] = cfg.target_modules;
   out["target_parameters"] =
-      cfg.contains("target_parameters") ? cfg["target_parameters"] : nlohmann::json();
-  out["modules_to_save"] =
-      cfg.contains("modules_to_save") ? cfg["modules_to_save"] : nlohmann::json();
-  out["base_model_name_or_path"] = cfg.value("base_model_name_or_path", std::string());
+      cfg.raw.contains("target_parameters") ? cfg.raw["target_parameters"] : nlohmann::json();
+  out["modules_to_save"] = cfg.modules_to_save;
+  out["base_model_name_or_path"] = cfg.base_model_name_or_path;
   io::SafetensorsModel st(dir, "adapter_model");
   std::uint64_t tensors = 0;
   out["trainable_parameters"] = count_params(st, &tensors);

@@ -13,8 +13,7 @@ namespace {
 
 nn::Act act_of(const ArchSpec& spec, const ModelConfig& c) {
   if (spec.activation == Activation::kGeluTanh) return nn::Act::kGeluTanh;
-  if (c.hidden_act == "gelu_pytorch_tanh" || c.hidden_act == "gelu_tanh") return nn::Act::kGeluTanh;
-  return nn::Act::kSilu;
+  return c.act;
 }
 
 std::string layer_prefix(std::int64_t i) {

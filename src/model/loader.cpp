@@ -30,6 +30,23 @@ at::ScalarType parse_dtype(const std::string& s) {
   SWIFT_FAIL("[model] unknown dtype '{}'; use float32, bfloat16 or float16", s);
 }
 
+}  // namespace
+
+void check_cpu_compute_dtype(const std::string& name) {
+  const at::ScalarType dtype = parse_dtype(name);
+  if (dtype != torch::kFloat16) return;
+  try {
+    auto a = torch::ones({2, 2}, torch::TensorOptions().dtype(dtype));
+    (void)torch::matmul(a, a).softmax(-1).sum().item<float>();
+  } catch (const std::exception&) {
+    SWIFT_FAIL(
+        "[model] --torch_dtype float16 does not run on the CPU with this libtorch (no "
+        "half-precision matmul); use bfloat16 (the same memory) or float32");
+  }
+}
+
+namespace {
+
 bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }

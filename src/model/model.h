@@ -24,6 +24,9 @@ struct LoadOptions {
 // Resolves config + registry row, then loads and validates every tensor: a missing tensor, an
 // unexpected tensor or a wrong shape throws swift::Error naming the tensor.
 std::unique_ptr<CausalLM> load_causal_lm(const std::string& dir, const LoadOptions& options = {});
+// Throws a clear error when forwards in `dtype` cannot run on this CPU's libtorch (float16 on
+// builds without half-precision matmul, such as Debian's 1.13). Merging in float16 still works.
+void check_cpu_compute_dtype(const std::string& dtype);
 
 // CPU threading for model work: one libtorch intra-op thread unless SWIFT_NUM_THREADS or
 // OMP_NUM_THREADS ask otherwise. Debian's libtorch calls the pthreads OpenBLAS, whose own pool

@@ -22,9 +22,8 @@ json read_json(const std::string& path) {
   SWIFT_CHECK(size <= kMaxConfigBytes,
               "[tokenizer] {} is {} bytes (max {}); not a tokenizer config", path, size,
               kMaxConfigBytes);
-  const std::string text = fs::read_file(path);
-  SWIFT_CHECK(str::json_nesting_ok(text), "[tokenizer] {} nests deeper than {} levels", path,
-              str::kMaxJsonNesting);
+  const std::string text = fs::read_file(path, kMaxConfigBytes);
+  str::check_json_text(text, "[tokenizer] " + path);
   json j = json::parse(text, nullptr, false);
   SWIFT_CHECK(!j.is_discarded(), "[tokenizer] {} is not valid JSON; re-download it", path);
   SWIFT_CHECK(j.is_object(), "[tokenizer] {} must hold a JSON object", path);
@@ -53,7 +52,9 @@ std::optional<AddedToken> token_of(const json& j, const char* key) {
 
 }  // namespace
 
-ConfigDetails load_tokenizer_config(const std::string& dir) {
+namespace {
+
+ConfigDetails load_tokenizer_config_unchecked(const std::string& dir) {
   ConfigDetails d;
   json cfg = json::object();
   const std::string cfg_path = fs::join(dir, "tokenizer_config.json");
@@ -169,6 +170,20 @@ ConfigDetails load_tokenizer_config(const std::string& dir) {
     }
   }
   return d;
+}
+
+}  // namespace
+
+ConfigDetails load_tokenizer_config(const std::string& dir) {
+  json_util::FileScope scope("tokenizer_config.json");
+  try {
+    return load_tokenizer_config_unchecked(dir);
+  } catch (const json::exception& e) {
+    SWIFT_FAIL(
+        "[tokenizer] {}/tokenizer_config.json (or special_tokens_map.json) has a field of "
+        "an unexpected type ({}); check the file",
+        dir, str::json_error_text(e.what()));
+  }
 }
 
 }  // namespace swift::tok

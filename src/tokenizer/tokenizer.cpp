@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/strings.h"
 #include "tokenizer/added_vocabulary.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/components.h"
@@ -111,8 +112,7 @@ void load_added_tokens(const json& root, Pipeline& p) {
 class FileText {
  public:
   FileText(const std::string& path, std::uint64_t size) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    SWIFT_CHECK(fd >= 0, "[tokenizer] cannot open {}: {}", path, std::strerror(errno));
+    const int fd = fs::open_regular(path, &size);
     if (size > 0) {
       void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (p != MAP_FAILED) map_ = p, size_ = size;
@@ -333,7 +333,8 @@ std::shared_ptr<Tokenizer> from_sentencepiece(const std::string& dir, const std:
     return std::make_shared<JsonTokenizer>(built.root, built.is_bpe ? &built.bpe : nullptr,
                                            std::move(details), true);
   } catch (const json::exception& e) {
-    SWIFT_FAIL("[tokenizer] {} could not be turned into a tokenizer ({})", path, e.what());
+    SWIFT_FAIL("[tokenizer] {} could not be turned into a tokenizer ({})", path,
+               str::json_error_text(e.what()));
   }
 }
 
@@ -343,19 +344,24 @@ std::shared_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   SWIFT_CHECK(fs::is_dir(dir), "[tokenizer] {} is not a folder; pass the model/tokenizer folder",
               dir);
   const std::string path = fs::join(dir, "tokenizer.json");
-  if (!fs::is_file(path)) {
+  if (fs::kind_of(path) == "missing") {
     const std::string spm_path = fs::join(dir, "tokenizer.model");
-    SWIFT_CHECK(fs::is_file(spm_path),
+    SWIFT_CHECK(fs::kind_of(spm_path) != "missing",
                 "[tokenizer] {} has no tokenizer.json and no tokenizer.model; pass the "
                 "model/tokenizer folder",
                 dir);
+    fs::require_file(spm_path, "[tokenizer]", "pass a folder with a real tokenizer.model");
     return from_sentencepiece(dir, spm_path);
   }
+  fs::require_file(path, "[tokenizer]", "pass a folder with a real tokenizer.json");
   const auto size = fs::file_size(path);
   SWIFT_CHECK(size <= kMaxTokenizerJsonBytes, "[tokenizer] {} is {} bytes (max {})", path, size,
               kMaxTokenizerJsonBytes);
   const FileText file(path, size);
   const std::string_view text = file.view();
+  // Depth, UTF-8 and NUL checks first: nlohmann copies nested values recursively, and a
+  // normalizer Sequence nested 50,000 deep must be an error, not a stack overflow.
+  str::check_json_text(text, "[tokenizer] " + path);
   // Fast path: vocab and merges scanned in place (most of the file). Anything it does not take,
   // and any error, goes through the full DOM parse below, which reports it as it always did.
   if (auto split = split_tokenizer_json(text)) {
@@ -368,10 +374,12 @@ std::shared_ptr<Tokenizer> Tokenizer::from_dir(const std::string& dir) {
   }
   json root = json::parse(text.begin(), text.end(), nullptr, false);
   SWIFT_CHECK(!root.is_discarded(), "[tokenizer] {} is not valid JSON; re-download it", path);
+  ConfigDetails details = load_tokenizer_config(dir);  // its own errors name its own files
   try {
-    return std::make_shared<JsonTokenizer>(root, nullptr, load_tokenizer_config(dir));
+    return std::make_shared<JsonTokenizer>(root, nullptr, std::move(details));
   } catch (const json::exception& e) {
-    SWIFT_FAIL("[tokenizer] {} has an unexpected structure ({}); check the file", path, e.what());
+    SWIFT_FAIL("[tokenizer] {} has an unexpected structure ({}); check the file", path,
+               str::json_error_text(e.what()));
   }
 }
 

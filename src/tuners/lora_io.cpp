@@ -4,11 +4,11 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <regex>
 #include <set>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "io/adapter_config.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "io/torch_io.h"
@@ -30,47 +30,46 @@ bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-// PEFT's pattern lookup: the first key that matches the end of `target` at a name boundary.
-const nlohmann::json* pattern_value(const nlohmann::json& patterns, const std::string& target) {
-  if (!patterns.is_object()) return nullptr;
-  for (auto it = patterns.begin(); it != patterns.end(); ++it) {
-    try {
-      if (std::regex_match(target, std::regex("(.*\\.)?(" + it.key() + ")"))) return &it.value();
-    } catch (const std::regex_error&) {
-      if (ends_with(target, it.key())) return &it.value();
-    }
-  }
-  return nullptr;
-}
-
-double scaling_for(const nlohmann::json& cfg, const std::string& target, std::int64_t r) {
-  double alpha = cfg.value("lora_alpha", 8.0);
-  const nlohmann::json patterns = cfg.value("alpha_pattern", nlohmann::json::object());
-  if (const auto* v = pattern_value(patterns, target)) alpha = v->get<double>();
-  const bool rs = cfg.value("use_rslora", false);
-  return rs ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
+bool is_float(io::DType dt) {
+  return dt == io::DType::kF32 || dt == io::DType::kF16 || dt == io::DType::kBF16 ||
+         dt == io::DType::kF64;
 }
 
 }  // namespace
 
 std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::CausalLM& model) {
-  const std::string cfg_path = fs::join(dir, "adapter_config.json");
-  SWIFT_CHECK(fs::is_file(cfg_path), "[tuners] {} not found; pass a PEFT adapter folder", cfg_path);
-  const nlohmann::json cfg = io::read_json_file(cfg_path);
-  const std::string type = cfg.value("peft_type", std::string("LORA"));
-  SWIFT_CHECK(type == "LORA", "[tuners] {}: peft_type {} is not supported (LORA only)", dir, type);
-  SWIFT_CHECK(!cfg.value("fan_in_fan_out", false), "[tuners] {}: fan_in_fan_out is not supported",
-              dir);
-  const bool dora = cfg.value("use_dora", false);
+  const io::AdapterConfig cfg = io::read_adapter_config(dir);
+  SWIFT_CHECK(cfg.peft_type == "LORA", "[tuners] {}: peft_type {} is not supported (LORA only)",
+              cfg.path, cfg.peft_type);
+  SWIFT_CHECK(!cfg.fan_in_fan_out, "[tuners] {}: fan_in_fan_out is not supported", cfg.path);
+  const bool dora = cfg.use_dora;
 
   auto ad = std::make_shared<LoraAdapter>();
-  ad->config_ = cfg;
+  ad->config_ = cfg.raw;
   io::SafetensorsFile st(fs::join(dir, "adapter_model.safetensors"));
   auto& params = model.parameters();
+  // Adapter weights must be floating point and finite: integer tensors or NaN/Inf would load
+  // "fine" and generate garbage.
   auto get = [&](const std::string& key) {
     auto* info = st.find(key);
     SWIFT_CHECK(info, "[tuners] {}: missing tensor {}", dir, key);
-    return io::to_tensor(st, *info).to(torch::kFloat32).contiguous();
+    SWIFT_CHECK(is_float(info->dtype),
+                "[tuners] {}: tensor {} is {}; LoRA weights are floating point (F32/BF16/F16)",
+                st.path(), key, io::dtype_name(info->dtype));
+    auto t = io::to_tensor(st, *info).to(torch::kFloat32).contiguous();
+    SWIFT_CHECK(torch::isfinite(t).all().item<bool>(),
+                "[tuners] {}: tensor {} holds NaN or Inf values; the adapter is corrupt (retrain "
+                "it or use an earlier checkpoint)",
+                st.path(), key);
+    return t;
+  };
+  // The rank the config gives a module must be the rank its tensors have.
+  auto check_rank = [&](const std::string& module, std::int64_t tensor_rank) {
+    const std::int64_t r = cfg.rank_for(module);
+    SWIFT_CHECK(r == tensor_rank,
+                "[tuners] {}: adapter_config.json gives {} rank {} but its lora_A/lora_B have "
+                "rank {}; the config and adapter_model.safetensors do not belong together",
+                dir, module, r, tensor_rank);
   };
 
   // Group the saved keys by module path.
@@ -85,8 +84,7 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
 
   // target_parameters in config order; nested wrappers: outer (no base_layer) = earliest listed.
   std::vector<std::string> target_params;
-  if (cfg.contains("target_parameters") && cfg["target_parameters"].is_array())
-    for (const auto& v : cfg["target_parameters"]) target_params.push_back(v.get<std::string>());
+  target_params = cfg.target_parameters;
   std::map<std::string, std::vector<std::pair<int, std::string>>>
       wrappers;  // module -> (depth, key)
 
@@ -105,7 +103,8 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
       LinearLora l;
       l.a = a;
       l.b = b;
-      l.scaling = scaling_for(cfg, key, a.size(0));
+      check_rank(key, a.size(0));
+      l.scaling = cfg.scaling_for(key);
       if (dora) {
         const std::string mk = kPrefix + key + ".lora_magnitude_vector";
         l.magnitude = get(mk);
@@ -175,7 +174,8 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
       p.b = get(kPrefix + key + ".lora_B.weight");
       p.experts = experts;
       p.transposed = transposed_experts && params.at(chosen).dim() == 3;
-      p.scaling = scaling_for(cfg, chosen, p.a.size(0) / experts);
+      check_rank(chosen, p.a.size(0) / experts);
+      p.scaling = cfg.scaling_for(chosen);
       ad->params_[chosen] = p;
     }
   }
@@ -186,7 +186,7 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
     const std::string rest = t.name.substr(kPrefix.size());
     auto pit = params.find(rest);
     SWIFT_CHECK(pit != params.end(), "[tuners] {}: unexpected tensor {}", dir, t.name);
-    auto v = io::to_tensor(st, t).to(pit->second.scalar_type()).contiguous();
+    auto v = get(t.name).to(pit->second.scalar_type());
     SWIFT_CHECK(v.sizes() == pit->second.sizes(),
                 "[tuners] {}: {} has shape {} but the model has {}", dir, t.name,
                 shape_str(v.sizes()), shape_str(pit->second.sizes()));

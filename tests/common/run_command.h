@@ -1,7 +1,10 @@
 // Runs a shell command the way a user would and returns its exit code and its output (stdout and
 // stderr as the command line merges them): the black-box CLI suites use it to drive `swift`.
+// Every output is checked for text no user may see (raw library exceptions, C++ backtraces,
+// "unexpected error", crashes): such text fails the calling test wherever it appears.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -24,6 +27,11 @@ inline CommandResult run_command(const std::string& cmd) {
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  for (const char* bad :
+       {"unexpected error", "json.exception", "std::bad_alloc", "what():", "Exception raised from",
+        "terminate called", "Segmentation fault", "core dumped", "c10::Error", "AddressSanitizer"})
+    if (r.out.find(bad) != std::string::npos)
+      ADD_FAILURE() << "'" << bad << "' reached the user; command: " << cmd << "\n" << r.out;
   return r;
 }
 

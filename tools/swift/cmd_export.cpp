@@ -75,10 +75,8 @@ int export_main(const std::string& command, const std::vector<std::string>& argv
               "[export] --merge_lora merges one adapter, got {}; run it once per adapter",
               adapters.size());
   const std::string adapter_dir = strip_slashes(adapters[0]);
-  SWIFT_CHECK(fs::is_file(fs::join(adapter_dir, "adapter_config.json")),
-              "[export] {} is not a LoRA checkpoint (no adapter_config.json); pass the "
-              "checkpoint folder with --adapters",
-              adapter_dir);
+  fs::require_file(fs::join(adapter_dir, "adapter_config.json"), "[export]",
+                   "pass a LoRA checkpoint folder with --adapters");
   if (!model) model = exporter::adapter_base_model(adapter_dir);
   SWIFT_CHECK(model.has_value(),
               "[export] {} does not name its base model (no args.json \"model\" and no "

@@ -334,19 +334,34 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
     if (system) messages.push_back(OJson{{"role", "system"}, {"content", *system}});
     for (const auto& m : history) messages.push_back(m);
     messages.push_back(OJson{{"role", "user"}, {"content", query}});
-    infer::GenerationRequest r;
+    // A turn that fails (too long for max_model_len, a template error) is reported and
+    // dropped; the session and its history go on.
+    infer::GenerationResult res;
+    std::optional<std::uint64_t> id;
     try {
-      r = request_for(s, messages);
+      infer::GenerationRequest r = request_for(s, messages);
+      DeltaPrinter printer(s.chat->strip_leading_newlines());
+      id = s.engine->submit(r, [&](const infer::StreamDelta& d) {
+        if (stream) printer.print(d.text);
+      });
+      s.engine->run();
+      res = s.engine->take_result(*id);
     } catch (const swift::Error& e) {
       std::fprintf(stderr, "[ERROR:swift] %s\n", e.what());
+      if (id) {
+        try {  // free the failed request's KV blocks before the next turn
+          s.engine->cancel(*id);
+          s.engine->run();
+          s.engine->take_result(*id);
+        } catch (const swift::Error&) {
+        }
+      }
+      std::fprintf(stderr,
+                   "[INFO:swift] that turn was not added; the history (%zu earlier turns) is "
+                   "kept. Input `clear` to start over.\n",
+                   history.size() / 2);
       continue;
     }
-    DeltaPrinter printer(s.chat->strip_leading_newlines());
-    auto id = s.engine->submit(r, [&](const infer::StreamDelta& d) {
-      if (stream) printer.print(d.text);
-    });
-    s.engine->run();
-    auto res = s.engine->take_result(id);
     const std::string text = answer_text(res.choices[0].text, s.chat->strip_leading_newlines());
     if (!stream) std::printf("%s", text.c_str());
     std::printf("\n");
@@ -416,6 +431,7 @@ int run_infer(const std::vector<std::string>& argv) {
   model::LoadOptions lo;
   // CPU compute runs in float32 unless a dtype is asked for explicitly.
   if (a.model.torch_dtype) lo.dtype = *a.model.torch_dtype;
+  model::check_cpu_compute_dtype(lo.dtype);
   auto t0 = std::chrono::steady_clock::now();
   s.model = model::load_causal_lm(dir, lo);
   std::string tok_dir = dir;

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
         std::strncmp(e.what(), "[args]", 6) == 0 || std::strncmp(e.what(), "[config]", 8) == 0;
     return usage ? swift::cli::kExitUsage : swift::cli::kExitError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "[ERROR:swift] unexpected error: %s\n", e.what());
+    std::fprintf(stderr, "[ERROR:swift] %s\n", swift::describe_exception(e).c_str());
     return swift::cli::kExitError;
   }
 }

@@ -70,7 +70,7 @@ std::int64_t int_arg(const CallArgs& a, const char* name, std::size_t pos, std::
   auto v = a.take(name, pos);
   if (!v || v->is_none()) return def;
   SWIFT_CHECK(v->is_number(), "[jinja] argument '{}' must be a number", name);
-  return v->is_float() ? static_cast<std::int64_t>(v->as_double()) : v->as_int();
+  return v->to_int();
 }
 
 // Dotted attribute path for map/selectattr/sort(attribute=...): "a.b" or "a.0".
@@ -251,8 +251,7 @@ Value apply_filter(
   }
   if (name == "int") {
     std::int64_t def = int_arg(a, "default", 0, 0);
-    if (v.is_number())
-      return Value(v.is_float() ? static_cast<std::int64_t>(v.as_double()) : v.as_int());
+    if (v.is_number()) return Value(v.to_int());
     if (v.is_string()) {
       std::string s = py_number_text(v.str_ref());
       char* end = nullptr;
@@ -442,10 +441,13 @@ Value apply_filter(
     for (const auto& x : iterate(v, line)) {
       Value y = attr && !attr->is_none() ? attr_path(in, x, to_str(*attr)) : x;
       SWIFT_CHECK(acc.is_number() && y.is_number(), "[jinja] line {}: sum needs numbers", line);
+      std::int64_t r = 0;
       if (acc.is_float() || y.is_float())
         acc = Value(acc.as_double() + y.as_double());
+      else if (!__builtin_add_overflow(acc.as_int(), y.as_int(), &r))
+        acc = Value(r);
       else
-        acc = Value(acc.as_int() + y.as_int());
+        SWIFT_FAIL("[jinja] line {}: sum overflows 64-bit integers", line);
     }
     return acc;
   }
@@ -536,15 +538,19 @@ void add_globals(Scope& scope) {
       if (a.pos.size() == 3) step = a.pos[2].as_int();
     }
     SWIFT_CHECK(step != 0, "[jinja] range() arg 3 must not be zero");
-    long double n = step > 0 ? (static_cast<long double>(stop) - start + step - 1) / step
-                             : (static_cast<long double>(start) - stop - step - 1) / -step;
-    std::int64_t count = n > 0 ? static_cast<std::int64_t>(n) : 0;
-    SWIFT_CHECK(count <= in.limits().max_range,
-                "[jinja] range too big: {} items; the sandbox allows at most {}", count,
-                in.limits().max_range);
+    // Exact in 128 bits: near the int64 limits stop - start and i * step overflow 64.
+    const __int128 span =
+        step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+    const __int128 st = step > 0 ? static_cast<__int128>(step) : -static_cast<__int128>(step);
+    const __int128 n = span > 0 ? (span + st - 1) / st : 0;
+    SWIFT_CHECK(n <= in.limits().max_range,
+                "[jinja] range too big: {} items; the sandbox allows at most {}",
+                static_cast<long double>(n), in.limits().max_range);
+    const auto count = static_cast<std::int64_t>(n);
     std::vector<Value> out;
     out.reserve(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) out.emplace_back(start + i * step);
+    for (std::int64_t i = 0; i < count; ++i)
+      out.emplace_back(static_cast<std::int64_t>(start + static_cast<__int128>(i) * step));
     return Value::list(std::move(out));
   });
   scope.vars["dict"] = Value::func("dict", [](Interp&, const CallArgs& a) -> Value {

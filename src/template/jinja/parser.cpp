@@ -106,7 +106,8 @@ class Parser {
       const Token& tk = cur();
       if (tk.kind == Tok::kEof) {
         if (ends.empty()) return body;
-        SWIFT_FAIL("[jinja] unexpected end of template; missing '{{% {} %}}'", ends.front());
+        SWIFT_FAIL("[jinja] unexpected end of template; missing '{{% {} %}}' to close a block",
+                   ends.back());  // the closing tag is always listed last
       }
       if (tk.kind == Tok::kText) {
         auto s = std::make_shared<Stmt>();

@@ -367,8 +367,7 @@ std::string py_format_percent(Interp& in, const std::string& fmt, const Value& a
     } else if (conv == 'd' || conv == 'i') {
       SWIFT_CHECK(v.is_number(), "[jinja] %d format: a number is required, not {}", v.type_name());
       std::snprintf(buf, sizeof(buf), ("%" + spec + "lld").c_str(),
-                    static_cast<long long>(v.is_float() ? static_cast<std::int64_t>(v.as_double())
-                                                        : v.as_int()));
+                    static_cast<long long>(v.to_int()));
       out += buf;
     } else if (conv == 'f' || conv == 'e' || conv == 'g' || conv == 'F' || conv == 'E' ||
                conv == 'G') {

@@ -104,6 +104,15 @@ std::int64_t Value::as_int() const {
   return std::get<std::int64_t>(v_);
 }
 
+std::int64_t Value::to_int() const {
+  if (!is_float()) return as_int();
+  const double d = std::trunc(std::get<double>(v_));
+  // 2^63 is exactly representable; every double in [-2^63, 2^63) fits an int64.
+  SWIFT_CHECK(std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0,
+              "[jinja] cannot convert {} to an integer (beyond 64 bits)", std::get<double>(v_));
+  return static_cast<std::int64_t>(d);
+}
+
 double Value::as_double() const {
   if (is_float()) return std::get<double>(v_);
   return static_cast<double>(as_int());

@@ -94,6 +94,9 @@ class Value {
   bool as_bool() const { return std::get<bool>(v_); }
   std::int64_t as_int() const;  // bool/int
   double as_double() const;     // bool/int/float
+  // Python's int() of a number: floats truncate toward zero; NaN, inf and floats beyond 64 bits
+  // (Python would make a big integer) are an error, never an undefined cast.
+  std::int64_t to_int() const;
   const std::string& str_ref() const { return std::get<std::string>(v_); }
   List& list_ref() const { return *std::get<std::shared_ptr<List>>(v_); }
   Dict& dict_ref() const { return *std::get<std::shared_ptr<Dict>>(v_); }

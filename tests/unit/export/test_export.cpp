@@ -254,6 +254,8 @@ TEST(MergeLora, ExistingOutputNeedsExistOkAndStaysUntouched) {
   merge_lora(base, ad, out, o);
   EXPECT_TRUE(swift::fs::is_file(out + "/model.safetensors"));
   EXPECT_NO_THROW(swift::model::load_causal_lm(out));
+  // --exist_ok writes into the folder; what the merge did not write stays (it used to be deleted).
+  EXPECT_EQ(swift::fs::read_file(out + "/keep.txt"), "mine");
 }
 
 TEST(MergeLora, FailedMergeLeavesNothing) {

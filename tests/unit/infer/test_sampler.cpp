@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <functional>
+
 #include "core/error.h"
 #include "infer/sampler.h"
 
@@ -102,6 +105,52 @@ TEST(Sampler, RejectsBadParameters) {
   p = SamplingParams();
   p.top_logprobs = 21;
   EXPECT_THROW(Sampler{p}, swift::Error);
+}
+
+// Hardening: any accepted temperature is numerically safe (1e-40 used to overflow the logits to
+// inf - inf = NaN), non-finite logits are an error naming the likely cause, and penalties that
+// would push a logit to +inf are refused.
+TEST(Sampler, TinyTemperaturesSampleTheArgmax) {
+  for (double t : {1e-5, 1e-20, 1e-40, 1e-300, 4.9e-324}) {
+    SamplingParams p;
+    p.temperature = t;
+    p.top_p = 0.9;
+    p.top_k = 3;
+    p.min_p = 0.01;
+    p.seed = 11;
+    Sampler s(p);
+    for (int i = 0; i < 10; ++i)
+      EXPECT_EQ(s.sample(logits_of({0.5f, 1.25f, 3.0f, 2.999f, -7.f}), {}, {}).id, 2) << t;
+  }
+}
+
+TEST(Sampler, NonFiniteLogitsAreAnError) {
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    SamplingParams p;
+    p.temperature = 0;
+    Sampler s(p);
+    try {
+      s.sample(logits_of({0.f, bad, 1.f}), {}, {});
+      ADD_FAILURE() << "sampled from non-finite logits";
+    } catch (const swift::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("NaN or Inf logits"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("adapter"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Sampler, PenaltiesThatOverflowAreRefused) {
+  for (auto set : std::vector<std::function<void(SamplingParams&)>>{
+           [](SamplingParams& p) { p.repetition_penalty = 1e300; },
+           [](SamplingParams& p) { p.repetition_penalty = std::nan(""); },
+           [](SamplingParams& p) { p.frequency_penalty = -1e30; },
+           [](SamplingParams& p) { p.presence_penalty = std::nan(""); },
+           [](SamplingParams& p) { p.temperature = INFINITY; },
+       }) {
+    SamplingParams p;
+    set(p);
+    EXPECT_THROW(Sampler{p}, swift::Error);
+  }
 }
 
 }  // namespace
