@@ -179,7 +179,10 @@ TEST(HostileCli, CreateModelRefusesAbsurdSizesBeforeWriting) {
   if (!stdfs::exists(tok + "/tokenizer.json")) GTEST_SKIP() << "tokenizer test asset missing";
   for (const std::string sizes :
        {"--hidden_size 65536 --num_hidden_layers 512",
-        "--hidden_size 4096 --intermediate_size 10000000000", "--num_hidden_layers 1000000000"}) {
+        "--hidden_size 4096 --intermediate_size 10000000000", "--num_hidden_layers 1000000000",
+        // within every range, but terabytes: the memory check
+        "--hidden_size 8192 --num_attention_heads 64 --num_key_value_heads 8 "
+        "--intermediate_size 65536 --num_hidden_layers 1000"}) {
     Result r = run("create-model --tokenizer " + tok + " --output_dir " + dir + "/m " + sizes);
     EXPECT_EQ(r.code, 1) << sizes << "\n" << r.out;
     EXPECT_TRUE(has(r.out, "[export]") || has(r.out, "[io]")) << r.out;
