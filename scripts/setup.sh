@@ -12,6 +12,7 @@ PACKAGES=(
   libpcre2-dev libutf8proc-dev
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev
+  libplplot-dev plplot-driver-cairo
 )
 
 missing=()

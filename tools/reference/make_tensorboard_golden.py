@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """An event file written by TensorBoard's own record writer and protos, with fixed wall times,
-for the byte-for-byte test of src/train/tensorboard.cpp (tests/data/train/tb_golden.tfevents);
+for the byte-for-byte test of src/train/tensorboard.cpp (tests/data/train/tb_golden.tfevents) and
+ms-swift's own loss-curve smoothing (tests/data/train/tb_smoothing.json);
 and, given our event files as arguments, reads them back with TensorBoard's EventAccumulator
 (the check that `runs/` opens in TensorBoard).
 
@@ -36,6 +37,18 @@ def golden():
     with open(path, "wb") as f:
         f.write(buf.getvalue())
     print(f"wrote {path} ({len(buf.getvalue())} bytes)")
+    # ms-swift's own smoothing of the plotted train/loss curve (swift.utils.tb_utils).
+    import json
+    import math
+    from swift.utils.tb_utils import tensorboard_smoothing
+    values = [3.0 * math.exp(-s / 20.0) + 0.3 * math.sin(s * 1.7) for s in range(1, 41)]
+    cases = [{"smooth": sm, "values": values, "smoothed": tensorboard_smoothing(values, sm)}
+             for sm in (0.9, 0.6, 0.0)]
+    spath = os.path.join(root, "tests", "data", "train", "tb_smoothing.json")
+    with open(spath, "w") as f:
+        json.dump(cases, f)
+        f.write("\n")
+    print(f"wrote {spath}")
 
 
 def read(logdir):
