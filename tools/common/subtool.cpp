@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -35,13 +36,21 @@ int run_modes(const std::string& tool, int argc, char** argv) {
     usage();
     return 2;
   }
+  // `<tool> <mode> --help` prints the mode's usage; it never starts the (long) work.
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("usage: %s %s %s\n", tool.c_str(), argv[1], it->second.help.c_str());
+      return 0;
+    }
+  }
   try {
     return it->second.main(argc - 1, argv + 1);
   } catch (const swift::Error& e) {
     std::fprintf(stderr, "%s %s: %s\n", tool.c_str(), argv[1], e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s %s: unexpected error: %s\n", tool.c_str(), argv[1], e.what());
+    std::fprintf(stderr, "%s %s: %s\n", tool.c_str(), argv[1],
+                 swift::describe_exception(e).c_str());
     return 1;
   }
 }
