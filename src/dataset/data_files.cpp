@@ -41,14 +41,15 @@ bool keyword_in_name(const std::string& name, const std::string& kw) {
   return false;
 }
 
-// a folder named kw, or starting / ending with kw at a separator.
-bool keyword_in_dir(const std::string& dir, const std::string& kw) {
-  if (dir == kw) return true;
+// The datasets library's folder patterns: "{kw}/**" and "{kw}[sep]*/**" for a top-level folder,
+// "**/*[sep]{kw}/**" and "**/*[sep]{kw}[sep]*/**" for a folder at any depth.
+bool keyword_in_dir(const std::string& dir, const std::string& kw, bool top_level) {
+  if (top_level && (dir == kw || (str::starts_with(dir, kw) && is_sep(dir[kw.size()]))))
+    return true;
   for (std::size_t at = dir.find(kw); at != std::string::npos; at = dir.find(kw, at + 1)) {
-    bool before = at == 0 || is_sep(dir[at - 1]);
+    if (at == 0 || !is_sep(dir[at - 1])) continue;
     bool end = at + kw.size() == dir.size();
-    bool after = end || is_sep(dir[at + kw.size()]);
-    if (before && after && !(at == 0 && end)) return true;
+    if (end || is_sep(dir[at + kw.size()])) return true;
   }
   return false;
 }
@@ -212,7 +213,7 @@ SplitFiles infer_splits(const std::vector<std::string>& all) {
       auto parts = components(f);
       bool hit = false;
       for (std::size_t d = 0; d + 1 < parts.size() && !hit; ++d)
-        for (const auto& kw : keywords) hit = hit || keyword_in_dir(parts[d], kw);
+        for (const auto& kw : keywords) hit = hit || keyword_in_dir(parts[d], kw, d == 0);
       if (hit) out[split].push_back(f);
     }
   }

@@ -243,6 +243,11 @@ TEST(DataFiles, DefaultSplitPatterns) {
   s = infer_splits({"train/a.json", "valid/b.json"});
   EXPECT_EQ(s["train"].size(), 1u);
   EXPECT_EQ(s["validation"].size(), 1u);
+  // Nested folders count only with a separator before the keyword, as in `datasets`.
+  s = infer_splits({"data/train/x.json", "data/test/y.json"});
+  EXPECT_EQ(s["train"].size(), 2u);
+  s = infer_splits({"data/my-test/y.json", "data/all/x.json"});
+  EXPECT_EQ(s["test"].size(), 1u);
   s = infer_splits({"alpaca_data.json", "notes.md"});
   EXPECT_EQ(s["train"], (std::vector<std::string>{"alpaca_data.json"}));
   s = infer_splits(
