@@ -1,6 +1,9 @@
 // hub_source_factory: hub::DatasetRepo behind the loader's DatasetSource interface.
 #include "dataset/hub_source.h"
 
+#include <cstdlib>
+
+#include "core/strings.h"
 #include "hub/dataset.h"
 
 namespace swift::dataset {
@@ -38,6 +41,11 @@ LoadOptions load_options_with_hub(const LoadOptions& base,
   // The token belongs to the hub a dataset is read from; hf:: / ms:: may pick the other one.
   lo.hub_source = [ho](const std::string& hub, const std::string& id) {
     hub::HubOptions o = hub::hub_options_from_env(hub == "hf", std::nullopt);
+    if (hub != "hf") {
+      // USE_HF=1 with an ms:: dataset: the ModelScope token, not the Hugging Face one.
+      const char* t = std::getenv("MODELSCOPE_API_TOKEN");
+      o.token = t ? str::trim(t) : std::string();
+    }
     o.hf_endpoint = ho.hf_endpoint;
     o.ms_endpoint = ho.ms_endpoint;
     return hub_source_factory(o)(hub, id);
