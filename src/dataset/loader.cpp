@@ -86,8 +86,8 @@ bool dropped_column(const std::string& name) {
   return name == "_" || name == "-";
 }
 
-json rename_row(const json& raw, const json& columns) {
-  if (!raw.is_object() || columns.empty()) return raw;
+json rename_row(json&& raw, const json& columns) {
+  if (!raw.is_object() || columns.empty()) return std::move(raw);
   json out = json::object();
   for (auto it = raw.begin(); it != raw.end(); ++it) {
     std::string k = renamed(it.key(), columns);
@@ -115,7 +115,7 @@ class Collector {
                                                : "unreadable row";
     } else {
       if (raw.is_object()) raw.erase("__swift_line__");
-      json row = rename_row(raw, plan.columns);
+      json row = rename_row(std::move(raw), plan.columns);
       if (plan.preprocess.empty()) {
         json msg;
         why = normalize_row_as(row, format, json(), &msg);

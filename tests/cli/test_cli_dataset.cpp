@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/e2e_model.h"
 #include "common/run_command.h"
 #include "hub/fake_hub.h"
 
@@ -123,6 +124,24 @@ TEST_F(CliDataset, ErrorsAreOneClearLine) {
   r = swift("inspect --dataset AI-ModelScope/alpaca-gpt4-data-zh:nosuch");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(err().find("no subset 'nosuch'"), std::string::npos) << err();
+}
+
+TEST_F(CliDataset, InferValDatasetReadsHubDatasets) {
+  std::string model = swift::testing::e2e_model_dir("qwen3_e2e", "qwen3");
+  if (model.empty())
+    GTEST_SKIP() << "tokenizer test asset missing: run scripts/fetch-test-assets.sh";
+  std::string out = root_ + "/result.jsonl";
+  auto r = swift("infer --model " + model +
+                 " --val_dataset AI-ModelScope/alpaca-gpt4-data-zh#3 --temperature 0 "
+                 "--max_new_tokens 2 --result_path " +
+                 out);
+  ASSERT_EQ(r.code, 0) << err();
+  auto rows = json_lines(slurp(out));
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) {
+    EXPECT_TRUE(row.contains("response"));
+    EXPECT_TRUE(row["labels"].is_string());
+  }
 }
 
 }  // namespace

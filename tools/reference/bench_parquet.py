@@ -6,7 +6,7 @@
 Writes two files to a temporary folder with pyarrow (an alpaca-style table of strings and a
 `messages` table of list<struct<role, content>>, zstd, pyarrow's defaults otherwise), then for
 each prints the best-of-3 wall time and file MB/s of
-  pyarrow: pq.read_table(f)  (columnar, no Python objects)
+  pyarrow: pq.read_table(f)  (columnar, no Python objects; all cores, and use_threads=False)
   pyarrow: pq.read_table(f).to_pylist()  (one dict per row: what a dataset loader needs)
   swift.cpp: swift-bench parquet f  (one JSON object per row) and load_dataset (rows -> messages)
 """
@@ -74,9 +74,11 @@ def main():
         for f in make(d, rows):
             mb = os.path.getsize(f) / 1e6
             t_table = best(lambda: pq.read_table(f))
+            t_one = best(lambda: pq.read_table(f, use_threads=False))
             t_rows = best(lambda: pq.read_table(f).to_pylist())
             print(f'{os.path.basename(f)}: {rows} rows, {mb:.1f} MB (zstd)')
             print(f'  pyarrow read_table            {t_table:.3f} s = {mb / t_table:7.1f} MB/s')
+            print(f'  pyarrow read_table 1 thread   {t_one:.3f} s = {mb / t_one:7.1f} MB/s')
             print(f'  pyarrow read_table.to_pylist  {t_rows:.3f} s = {mb / t_rows:7.1f} MB/s')
             out = subprocess.run([bench, 'parquet', f, '--messages'], capture_output=True, text=True)
             for line in (out.stdout + out.stderr).strip().splitlines():
