@@ -118,7 +118,7 @@ class Collector {
       json row = rename_row(std::move(raw), plan.columns);
       if (plan.preprocess.empty()) {
         json msg;
-        why = normalize_row_as(row, format, json(), &msg);
+        why = normalize_row_as(std::move(row), format, json(), &msg);
         if (why.empty()) out.push_back(std::move(msg));
       } else {
         why = apply_preprocessor(plan.preprocess, row, plan.ctx, &out);

@@ -78,21 +78,21 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 // AlpacaPreprocessor after ResponsePreprocessor's renames: output is the response.
 std::string alpaca(json row, std::vector<json>* out) {
   json msg;
-  std::string why = normalize_row_as(row, Format::kAlpaca, json(), &msg);
+  std::string why = normalize_row_as(std::move(row), Format::kAlpaca, json(), &msg);
   if (why.empty()) out->push_back(std::move(msg));
   return why;
 }
 
 std::string response(json row, std::vector<json>* out) {
   json msg;
-  std::string why = normalize_row_as(row, Format::kResponse, json(), &msg);
+  std::string why = normalize_row_as(std::move(row), Format::kResponse, json(), &msg);
   if (why.empty()) out->push_back(std::move(msg));
   return why;
 }
 
 std::string messages(json row, std::vector<json>* out) {
   json msg;
-  std::string why = normalize_row_as(row, Format::kMessages, json(), &msg);
+  std::string why = normalize_row_as(std::move(row), Format::kMessages, json(), &msg);
   if (why.empty()) out->push_back(std::move(msg));
   return why;
 }
