@@ -286,5 +286,20 @@ TEST_F(DatasetHubTest, ClearErrors) {
   expect_error([&] { load_dataset("org/multi", LoadOptions()); }, {"without hub access"});
 }
 
+TEST_F(DatasetHubTest, RevisionPinsACommit) {
+  hub::HubOptions o = hub::hub_options_from_env(true, std::string(kCommit));
+  o.progress = false;
+  hub::DatasetRepo repo("llm-wizard/alpaca-gpt4-data-zh", true, o);
+  EXPECT_EQ(repo.describe(), "Hugging Face dataset llm-wizard/alpaca-gpt4-data-zh");
+  EXPECT_NE(repo.local_root().find(std::string("snapshots/") + kCommit), std::string::npos);
+  std::string local = repo.fetch("data/train-00000-of-00001-7d5e1b.parquet");
+  EXPECT_TRUE(fs::is_file(local));
+  // A commit is not a branch: no refs/<commit> file.
+  EXPECT_FALSE(
+      fs::exists((root_ / "hf/datasets--llm-wizard--alpaca-gpt4-data-zh/refs" / kCommit).string()));
+  expect_error([&] { repo.fetch("../escape"); }, {"unsafe"});
+  expect_error([&] { repo.fetch("not/listed.parquet"); }, {"has no file"});
+}
+
 }  // namespace
 }  // namespace swift::dataset
