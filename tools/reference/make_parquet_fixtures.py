@@ -128,6 +128,9 @@ def main():
                      'maybe': pa.array([None if (i // 50) % 2 else 'x' for i in range(3000)])})
     write('runs_zstd_v2', runs, compression='zstd', data_page_version='2.0', data_page_size=256)
     write('empty', pa.table({'text': pa.array([], pa.string())}))
+    # A codec the reader refuses with a message (no rows file: the test expects the error).
+    pq.write_table(pa.table({'text': ['a', 'b']}), os.path.join(OUT, 'refused_lz4.parquet'),
+                   compression='lz4')
 
 
 if __name__ == '__main__':

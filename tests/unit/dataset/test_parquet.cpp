@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "dataset/parquet/parquet.h"
+#include "dataset/parquet/thrift.h"
 
 namespace swift::parquet {
 namespace {
@@ -183,6 +184,39 @@ TEST(Parquet, LooksLikeParquet) {
   EXPECT_TRUE(looks_like_parquet(fixture("alpaca_zh_zstd", ".parquet")));
   EXPECT_FALSE(looks_like_parquet(fixture("alpaca_zh_zstd", ".jsonl")));
   EXPECT_FALSE(looks_like_parquet("/nonexistent"));
+}
+
+TEST(Parquet, UnsupportedCodecSaysWhatToDo) {
+  try {
+    read_all(fixture("refused_lz4", ".parquet"));
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("lz4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("compression='zstd'"), std::string::npos) << msg;
+  }
+}
+
+// Random bytes into the Thrift decoder: it returns or throws swift::Error, nothing else.
+TEST(Parquet, ThriftDecoderOnRandomBytes) {
+  std::mt19937 rng(11);
+  std::size_t ok = 0, errors = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string buf(1 + rng() % 64, '\0');
+    for (auto& c : buf) c = static_cast<char>(rng() & 0xff);
+    // Bias towards plausible headers: small deltas and struct/list types.
+    if (i % 2) buf[0] = static_cast<char>(0x10 | (rng() % 13));
+    try {
+      std::size_t used = 0;
+      thrift::decode_struct(buf, &used, "fuzz");
+      EXPECT_LE(used, buf.size());
+      ++ok;
+    } catch (const Error&) {
+      ++errors;
+    }
+  }
+  EXPECT_GT(ok, 0u);
+  EXPECT_GT(errors, 0u);
 }
 
 }  // namespace
