@@ -289,6 +289,13 @@ std::string decompress(int codec,
       return out;
     }
     case kZstd: {
+      // A frame that states its size must state the header's (checked before allocating).
+      unsigned long long stated = ZSTD_getFrameContentSize(in.data(), in.size());
+      SWIFT_CHECK(stated != ZSTD_CONTENTSIZE_ERROR &&
+                      (stated == ZSTD_CONTENTSIZE_UNKNOWN || stated == uncompressed),
+                  "[parquet] {}: a zstd page is corrupt (its frame does not hold the {} bytes its "
+                  "header names)",
+                  what, uncompressed);
       out.resize(uncompressed);
       std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
       SWIFT_CHECK(!ZSTD_isError(n) && n == uncompressed,

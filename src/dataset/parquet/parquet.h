@@ -20,8 +20,8 @@ namespace swift::parquet {
 
 struct ReaderLimits {
   std::uint64_t max_footer_bytes = 256u << 20;    // the footer's Thrift metadata
-  std::uint64_t max_page_bytes = 1u << 30;        // one page, compressed or not
-  std::uint64_t max_values_per_chunk = 1u << 28;  // levels in one column chunk
+  std::uint64_t max_page_bytes = 256u << 20;      // one page, compressed or not
+  std::uint64_t max_values_per_chunk = 1u << 27;  // levels in one column chunk
   std::size_t max_schema_depth = 64;              // nested groups
 };
 
