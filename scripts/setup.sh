@@ -11,6 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libpcre2-dev libutf8proc-dev
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
+  libsnappy-dev libzstd-dev
   libgtest-dev libgmock-dev
   libplplot-dev plplot-driver-cairo
 )

@@ -12,7 +12,7 @@ enum class Format { kMessages, kAlpaca, kResponse };
 
 Format detect_format(const std::vector<nlohmann::ordered_json>& rows,
                      const nlohmann::ordered_json& columns);
-std::string normalize_row_as(const nlohmann::ordered_json& raw,
+std::string normalize_row_as(nlohmann::ordered_json raw,
                              Format format,
                              const nlohmann::ordered_json& columns,
                              nlohmann::ordered_json* out);

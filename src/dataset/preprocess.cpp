@@ -34,7 +34,7 @@ json take_first(json& row, const std::vector<std::string>& keys) {
   for (const auto& k : keys) {
     auto it = row.find(k);
     if (it != row.end()) {
-      json v = *it;
+      json v = std::move(*it);
       row.erase(it);
       // Remove the other aliases too so they do not leak into the row's extra columns.
       for (const auto& other : keys) row.erase(other);
@@ -91,20 +91,21 @@ std::string to_messages(json messages, const json& system, json* out) {
     return "";
   }
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    const json& m = messages[i];
-    if (!m.is_object()) return "a message is not an object";
-    json role = m.contains("role") ? m["role"] : (m.contains("from") ? m["from"] : json());
+    if (!messages[i].is_object()) return "a message is not an object";
+    // The message is moved, not copied: contents are the bulk of a dataset's bytes.
+    json msg = std::move(messages[i]);
+    json role = msg.contains("role") ? msg["role"] : (msg.contains("from") ? msg["from"] : json());
     if (!role.is_string()) return "a message has no role";
-    json msg = m;
+    json content = msg.contains("content") ? std::move(msg["content"])
+                   : msg.contains("value") ? std::move(msg["value"])
+                                           : json();
     msg.erase("from");
     msg.erase("value");
     msg["role"] = role_of(role.get<std::string>());
-    json content =
-        m.contains("content") ? m["content"] : (m.contains("value") ? m["value"] : json());
-    bool has_tool_calls = m.contains("tool_calls");
+    bool has_tool_calls = msg.contains("tool_calls");
     if (!(content.is_string() || content.is_array() || (content.is_null() && has_tool_calls)))
       return "a message's content is not text";
-    msg["content"] = content.is_null() ? json("") : content;
+    msg["content"] = content.is_null() ? json("") : std::move(content);
     if (kRoles.count(msg["role"].get<std::string>()) == 0)
       return "unknown role '" + role.get<std::string>() + "'";
     result.push_back(std::move(msg));
@@ -135,14 +136,18 @@ Format detect_format(const std::vector<json>& rows, const json& columns) {
   return Format::kResponse;
 }
 
-std::string normalize_row_as(const json& raw, Format format, const json& columns, json* out) {
+std::string normalize_row_as(json raw, Format format, const json& columns, json* out) {
   if (!raw.is_object()) return "row is not a JSON object";
-  json row = json::object();
-  for (auto it = raw.begin(); it != raw.end(); ++it) {
-    std::string k = it.key();
-    if (columns.is_object() && columns.contains(k) && columns[k].is_string())
-      k = columns[k].get<std::string>();
-    row[k] = it.value();
+  json row;
+  if (!columns.is_object() || columns.empty()) {
+    row = std::move(raw);
+  } else {
+    row = json::object();
+    for (auto it = raw.begin(); it != raw.end(); ++it) {
+      std::string k = it.key();
+      if (columns.contains(k) && columns[k].is_string()) k = columns[k].get<std::string>();
+      row[k] = std::move(it.value());
+    }
   }
   json system = take_first(row, kSystemKeys);
   if (!system.is_null() && !system.is_string()) return "system is not a string";
@@ -151,13 +156,13 @@ std::string normalize_row_as(const json& raw, Format format, const json& columns
   if (format == Format::kMessages) {
     json m = take_first(row, kMessageKeys);
     if (m.is_null()) return "no messages";
-    std::string why = to_messages(m, system, &messages);
+    std::string why = to_messages(std::move(m), system, &messages);
     if (!why.empty()) return why;
     if (row.contains("rejected_messages")) {
       json rejected;
-      why = to_messages(row["rejected_messages"], json(), &rejected);
+      why = to_messages(std::move(row["rejected_messages"]), json(), &rejected);
       if (!why.empty()) return "rejected_messages: " + why;
-      row["rejected_messages"] = rejected;
+      row["rejected_messages"] = std::move(rejected);
     }
   } else {
     json query, response;
@@ -212,7 +217,7 @@ std::string normalize_row_as(const json& raw, Format format, const json& columns
     messages.push_back({{"role", "user"}, {"content", query}});
     if (!response.is_null()) messages.push_back({{"role", "assistant"}, {"content", response}});
   }
-  row["messages"] = messages;
+  row["messages"] = std::move(messages);
   *out = std::move(row);
   return "";
 }

@@ -15,6 +15,7 @@
 #include "core/strings.h"
 #include "dataset/dataset.h"
 #include "dataset/internal.h"
+#include "dataset/parquet/parquet.h"
 
 namespace swift::dataset {
 
@@ -59,7 +60,7 @@ std::vector<json> read_jsonl(const std::string& path, const std::string& text) {
   return rows;
 }
 
-std::vector<json> read_csv(const std::string& path, const std::string& text) {
+std::vector<json> read_csv(const std::string& path, const std::string& text, char sep) {
   // RFC 4180: quoted fields may hold commas, doubled quotes and newlines.
   std::vector<std::vector<std::string>> records;
   std::vector<std::size_t> record_lines;
@@ -101,7 +102,7 @@ std::vector<json> read_csv(const std::string& path, const std::string& text) {
     if (c == '"' && !field_started) {
       quoted = true;
       field_started = true;
-    } else if (c == ',') {
+    } else if (c == sep) {
       end_field();
     } else if (c == '\n') {
       ++line;
@@ -172,9 +173,20 @@ DatasetSpec parse_dataset_spec(const std::string& word) {
 }
 
 std::vector<json> read_rows(const std::string& path) {
-  fs::require_file(path, "[dataset]", "pass a .jsonl, .json, .csv or .txt dataset file");
-  std::string text = fs::read_file(path);
+  fs::require_file(path, "[dataset]",
+                   "pass a .jsonl, .json, .csv, .tsv, .txt or .parquet dataset file");
   std::string l = str::lower(path);
+  if (str::ends_with(l, ".parquet")) {
+    std::vector<json> rows;
+    parquet::Reader r(path);
+    std::size_t i = 0;
+    r.for_each_row([&](json&& row) {
+      row["__swift_line__"] = ++i;
+      rows.push_back(std::move(row));
+    });
+    return rows;
+  }
+  std::string text = fs::read_file(path);
   if (str::ends_with(l, ".jsonl")) return read_jsonl(path, text);
   if (str::ends_with(l, ".json")) {
     // Too deep to take whole: read it line by line, where a deep line is a bad row.
@@ -193,7 +205,8 @@ std::vector<json> read_rows(const std::string& path) {
     }
     return rows;
   }
-  if (str::ends_with(l, ".csv")) return read_csv(path, text);
+  if (str::ends_with(l, ".csv")) return read_csv(path, text, ',');
+  if (str::ends_with(l, ".tsv")) return read_csv(path, text, '\t');
   if (str::ends_with(l, ".txt")) {
     std::vector<json> rows;
     std::size_t line_no = 0;
@@ -205,7 +218,8 @@ std::vector<json> read_rows(const std::string& path) {
     }
     return rows;
   }
-  SWIFT_FAIL("[dataset] {}: unsupported file type; use .jsonl, .json, .csv or .txt", path);
+  SWIFT_FAIL("[dataset] {}: unsupported file type; use .jsonl, .json, .csv, .tsv, .txt or .parquet",
+             path);
 }
 
 std::vector<json> sample_rows(std::vector<json> rows,
@@ -242,62 +256,6 @@ std::vector<json> sample_rows(std::vector<json> rows,
   for (auto i : idx) out.push_back(rows[i]);
   if (shuffle && repeats > 0) std::shuffle(out.begin(), out.end(), rng);
   return out;
-}
-
-std::vector<json> load_dataset(const std::string& word, const LoadOptions& opts, LoadStats* stats) {
-  DatasetSpec spec = parse_dataset_spec(word);
-  SWIFT_CHECK(fs::exists(spec.name),
-              "[dataset] '{}' is not a local file or folder; hub datasets are not built yet in "
-              "swift.cpp: download it and pass the file path",
-              word);
-  std::vector<std::string> files;
-  if (fs::is_dir(spec.name)) {
-    SWIFT_FAIL("[dataset] '{}' is a folder; pass the data file(s) inside it", spec.name);
-  }
-  files.push_back(spec.name);
-  std::vector<json> raw;
-  for (const auto& f : files) {
-    auto r = read_rows(f);
-    raw.insert(raw.end(), r.begin(), r.end());
-  }
-  Format format = detect_format(raw, opts.columns);
-  LoadStats local;
-  LoadStats& st = stats ? *stats : local;
-  std::vector<json> rows;
-  for (auto& r : raw) {
-    ++st.total;
-    std::size_t line = r.is_object() && r.contains("__swift_line__")
-                           ? r["__swift_line__"].get<std::size_t>()
-                           : st.total;
-    std::string why;
-    json out;
-    if (r.is_object() && r.contains("__swift_error__")) {
-      why = r["__swift_error__"].get<std::string>();
-    } else {
-      if (r.is_object()) r.erase("__swift_line__");
-      why = normalize_row_as(r, format, opts.columns, &out);
-    }
-    if (!why.empty()) {
-      SWIFT_CHECK(!opts.strict, "[dataset] {}:{}: {} (--strict true stops at the first bad row)",
-                  spec.name, line, why);
-      ++st.dropped[why];
-      continue;
-    }
-    rows.push_back(std::move(out));
-  }
-  st.kept = rows.size();
-  std::size_t dropped = st.total - st.kept;
-  if (dropped > 0) {
-    std::string reasons;
-    for (const auto& [why, n] : st.dropped) reasons += fmt::format("{}: {}; ", why, n);
-    SWIFT_WARN("{}: kept {} of {} rows; dropped {}", spec.name, st.kept, st.total, reasons);
-    SWIFT_CHECK(static_cast<double>(dropped) <= opts.max_drop_ratio * static_cast<double>(st.total),
-                "[dataset] {}: {} of {} rows are unusable ({}) — more than {:.0f}%; fix the data "
-                "or pass --strict true to see the first bad row",
-                spec.name, dropped, st.total, reasons, opts.max_drop_ratio * 100.0);
-  }
-  if (spec.sample) rows = sample_rows(std::move(rows), *spec.sample, opts.shuffle, opts.seed);
-  return rows;
 }
 
 }  // namespace swift::dataset

@@ -125,8 +125,10 @@ std::string ms_cache_root(const HubOptions& o) {
   return o.ms_cache_dir.empty() ? default_ms_cache_dir() : o.ms_cache_dir;
 }
 
-std::string hf_repo_folder(const std::string& root, const std::string& id) {
-  std::string name = "models";
+std::string hf_repo_folder(const std::string& root,
+                           const std::string& id,
+                           const std::string& kind) {
+  std::string name = kind;
   for (const auto& part : str::split(id, '/')) name += "--" + part;
   return fs::join(root, name);
 }

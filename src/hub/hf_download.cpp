@@ -28,12 +28,6 @@ namespace {
 constexpr std::size_t kMaxFiles = 100000;
 constexpr int kMaxRelativeRedirects = 5;
 
-struct RemoteFile {
-  std::string path;
-  std::uint64_t size = 0;
-  std::string sha256;  // LFS files only
-};
-
 bool is_hex(const std::string& s, std::size_t n) {
   if (s.size() != n) return false;
   for (char c : s)
@@ -68,13 +62,15 @@ std::uint64_t parse_size(const std::string& v) {
   }
 }
 
-std::vector<RemoteFile> list_files(const nlohmann::json& info, const std::string& id) {
-  std::vector<RemoteFile> files;
+}  // namespace
+
+std::vector<HfRemoteFile> hf_list_files(const nlohmann::json& info, const std::string& id) {
+  std::vector<HfRemoteFile> files;
   const auto& siblings = info.at("siblings");
   SWIFT_CHECK(siblings.is_array() && siblings.size() <= kMaxFiles,
               "[hub] {}: the Hugging Face file list is malformed", id);
   for (const auto& s : siblings) {
-    RemoteFile f;
+    HfRemoteFile f;
     f.path = s.at("rfilename").get<std::string>();
     SWIFT_CHECK(is_safe_relative_path(f.path),
                 "[hub] {}: the hub lists an unsafe file name '{}'; refusing to download", id,
@@ -91,6 +87,8 @@ std::vector<RemoteFile> list_files(const nlohmann::json& info, const std::string
   return files;
 }
 
+namespace {
+
 // A relative symlink, as huggingface_hub makes them, so the cache folder can move; swapped in
 // atomically so a reader never sees a missing pointer.
 void link_pointer(const std::string& blob_rel, const std::string& pointer) {
@@ -105,19 +103,21 @@ void link_pointer(const std::string& blob_rel, const std::string& pointer) {
   SWIFT_CHECK(std::rename(tmp.c_str(), pointer.c_str()) == 0, "[hub] cannot create {}", pointer);
 }
 
-void fetch_file(HttpClient& http,
-                const HubOptions& o,
-                const std::string& id,
-                const std::string& commit,
-                const RemoteFile& f,
-                const std::string& repo,
-                const std::string& locks,
-                SnapshotProgress& progress) {
+}  // namespace
+
+void hf_fetch_file(HttpClient& http,
+                   const HubOptions& o,
+                   const std::string& id,
+                   const std::string& repo_url,
+                   const std::string& commit,
+                   const HfRemoteFile& f,
+                   const std::string& repo,
+                   const std::string& locks,
+                   SnapshotProgress& progress) {
   std::string pointer = fs::join(repo, "snapshots/" + commit + "/" + f.path);
   if (fs::is_file(pointer)) return;  // follows the link: a dangling one is fetched again
 
-  std::string url =
-      fmt::format("{}/{}/resolve/{}/{}", o.hf_endpoint, id, commit, url_escape(f.path, true));
+  std::string url = fmt::format("{}/resolve/{}/{}", repo_url, commit, url_escape(f.path, true));
   HttpResponse head;
   // Relative redirects (renamed repos) are followed; an absolute one points at the CDN copy,
   // whose own headers no longer carry the LFS etag.
@@ -159,8 +159,6 @@ void fetch_file(HttpClient& http,
   link_pointer(rel + "blobs/" + etag, pointer);
 }
 
-}  // namespace
-
 std::string hf_download(const std::string& id, const HubOptions& o, const std::string& subfolder) {
   SWIFT_CHECK(id.find("--") == std::string::npos,
               "[hub] '{}' is not a valid Hugging Face id: '--' is not allowed", id);
@@ -178,12 +176,12 @@ std::string hf_download(const std::string& id, const HubOptions& o, const std::s
   check_http_status(res.status, res.body, id, api, true);
   nlohmann::json info;
   std::string commit;
-  std::vector<RemoteFile> files;
+  std::vector<HfRemoteFile> files;
   str::check_json_text(res.body, "[hub] " + id + ": the answer of " + api);
   try {
     info = nlohmann::json::parse(res.body);
     commit = info.at("sha").get<std::string>();
-    files = list_files(info, id);
+    files = hf_list_files(info, id);
   } catch (const nlohmann::json::exception& e) {
     SWIFT_FAIL("[hub] {}: {} did not return model info ({}); check HF_ENDPOINT", id, api,
                str::json_error_text(e.what()));
@@ -194,7 +192,7 @@ std::string hf_download(const std::string& id, const HubOptions& o, const std::s
   const std::string root = hf_cache_root(o);
   const std::string repo = hf_repo_folder(root, id);
   const std::string locks = fs::join(fs::join(root, ".locks"), stdfs::path(repo).filename());
-  std::vector<RemoteFile> wanted;
+  std::vector<HfRemoteFile> wanted;
   std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
     if (!wanted_file(f.path, o, subfolder)) continue;
@@ -209,7 +207,8 @@ std::string hf_download(const std::string& id, const HubOptions& o, const std::s
     HttpClient client(headers, url_origin(o.hf_endpoint),
                       RetryPolicy{o.max_retries, o.retry_base_delay_s});
     try {
-      fetch_file(client, o, id, commit, wanted[i], repo, locks, progress);
+      hf_fetch_file(client, o, id, o.hf_endpoint + "/" + id, commit, wanted[i], repo, locks,
+                    progress);
     } catch (...) {
       requests += client.requests();
       throw;

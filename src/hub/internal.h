@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/progress.h"
 #include "hub/http.h"
 #include "hub/hub.h"
@@ -21,8 +23,11 @@ std::string ms_revision(const HubOptions& o);
 std::string hf_cache_root(const HubOptions& o);
 std::string ms_cache_root(const HubOptions& o);
 
-// huggingface_hub layout: <root>/models--org--name/{refs/<rev>, snapshots/<commit>, blobs/}.
-std::string hf_repo_folder(const std::string& root, const std::string& id);
+// huggingface_hub layout: <root>/models--org--name/{refs/<rev>, snapshots/<commit>, blobs/}
+// (datasets--org--name for `kind` "datasets").
+std::string hf_repo_folder(const std::string& root,
+                           const std::string& id,
+                           const std::string& kind = "models");
 // The cached snapshot folder for (id, revision) when it (or its `subfolder`, "" for the root) is
 // complete.
 std::optional<std::string> find_hf_cached(const std::string& root,
@@ -85,6 +90,33 @@ void parallel_for(std::size_t n, int workers, const std::function<void(std::size
 
 // Warns (as huggingface_hub does) when `dir`'s filesystem has less free space than `bytes`.
 void warn_if_low_disk(const std::string& dir, std::uint64_t bytes, const std::string& id);
+
+// A file listed by the Hugging Face API (`siblings`) or ModelScope (`Data.Files`).
+struct HfRemoteFile {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;  // LFS files only
+};
+struct MsRemoteFile {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+std::vector<HfRemoteFile> hf_list_files(const nlohmann::json& info, const std::string& id);
+std::vector<MsRemoteFile> ms_parse_file_list(const std::string& body,
+                                             const std::string& id,
+                                             const std::string& url);
+// Fetches one file of a Hugging Face repo (`repo_url` = <endpoint>/<id> for models,
+// <endpoint>/datasets/<id> for datasets) into blobs/ + snapshots/<commit>/ of `repo`.
+void hf_fetch_file(HttpClient& http,
+                   const HubOptions& o,
+                   const std::string& id,
+                   const std::string& repo_url,
+                   const std::string& commit,
+                   const HfRemoteFile& f,
+                   const std::string& repo,
+                   const std::string& locks,
+                   SnapshotProgress& progress);
 
 // Both return the snapshot root; with a `subfolder` only files below it are fetched.
 std::string hf_download(const std::string& id, const HubOptions& o, const std::string& subfolder);

@@ -21,15 +21,11 @@ namespace {
 
 constexpr std::size_t kMaxFiles = 100000;
 
-struct RemoteFile {
-  std::string path;
-  std::uint64_t size = 0;
-  std::string sha256;
-};
+}  // namespace
 
-std::vector<RemoteFile> parse_file_list(const std::string& body,
-                                        const std::string& id,
-                                        const std::string& url) {
+std::vector<MsRemoteFile> ms_parse_file_list(const std::string& body,
+                                             const std::string& id,
+                                             const std::string& url) {
   nlohmann::json j;
   str::check_json_text(body, "[hub] " + id + ": the answer of " + url);
   try {
@@ -48,7 +44,7 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
         "pass --use_hf true to use Hugging Face",
         id, url, code, msg);
   }
-  std::vector<RemoteFile> files;
+  std::vector<MsRemoteFile> files;
   try {
     const auto& list = j.at("Data").at("Files");
     if (list.is_null()) return files;
@@ -58,7 +54,7 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
       if (f.value("Type", std::string("blob")) == "tree") continue;
       std::string name = f.value("Name", std::string());
       if (name == ".gitignore" || name == ".gitattributes") continue;
-      RemoteFile r;
+      MsRemoteFile r;
       r.path = f.at("Path").get<std::string>();
       SWIFT_CHECK(is_safe_relative_path(r.path),
                   "[hub] {}: the hub lists an unsafe file name '{}'; refusing to download", id,
@@ -73,8 +69,6 @@ std::vector<RemoteFile> parse_file_list(const std::string& body,
   }
   return files;
 }
-
-}  // namespace
 
 std::string ms_download(const std::string& id, const HubOptions& o, const std::string& subfolder) {
   const std::string revision = ms_revision(o);
@@ -92,14 +86,14 @@ std::string ms_download(const std::string& id, const HubOptions& o, const std::s
                                      o.ms_endpoint, id, url_escape(revision, false));
   auto res = http.get(list_url);
   check_http_status(res.status, res.body, id, list_url, false);
-  auto files = parse_file_list(res.body, id, list_url);
+  auto files = ms_parse_file_list(res.body, id, list_url);
 
   const std::string root = ms_cache_root(o);
   const std::string target = ms_model_dir(root, id);
   auto parts = str::split(id, '/');
   const std::string staging = fs::join(root, "._____temp/" + parts[0] + "/" + parts[1]);
   FileLock lock(fs::join(root, ".lock/" + parts[0] + "___" + parts[1]));
-  std::vector<RemoteFile> wanted;
+  std::vector<MsRemoteFile> wanted;
   std::uint64_t missing_bytes = 0;
   for (const auto& f : files) {
     if (!wanted_file(f.path, o, subfolder)) continue;

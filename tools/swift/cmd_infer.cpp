@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "dataset/dataset.h"
+#include "dataset/hub_source.h"
 #include "hub/hub.h"
 #include "infer/chat.h"
 #include "infer/engine.h"
@@ -176,6 +177,7 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
                    ? OJson()
                    : OJson::parse(a.data.columns.dump(-1, ' ', false,
                                                       nlohmann::json::error_handler_t::replace));
+  lo = dataset::load_options_with_hub(lo, a.base.use_hf, a.data.model_name, a.data.model_author);
   std::vector<OJson> rows;
   for (const auto& word : a.data.val_dataset) {
     dataset::LoadStats st;

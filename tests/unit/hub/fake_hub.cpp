@@ -46,6 +46,16 @@ FakeHub::FakeHub() {
   server_.Get(R"(/api/v1/models/([^/]+)/([^/]+)/repo)",
               [this](const Request& q, Response& r) { ms_file(q, r); });
   server_.Get(R"(/cdn/([^/]+)/([^/]+)/(.+))", [this](const Request& q, Response& r) { cdn(q, r); });
+  server_.Get(R"(/api/datasets/([^/]+)/([^/]+)/revision/([^/]+))",
+              [this](const Request& q, Response& r) { hf_api(q, r, true); });
+  server_.Get(R"(/datasets/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))",
+              [this](const Request& q, Response& r) { hf_resolve(q, r, true); });
+  server_.Get(R"(/cdn-datasets/([^/]+)/([^/]+)/(.+))",
+              [this](const Request& q, Response& r) { cdn(q, r, true); });
+  server_.Get(R"(/api/v1/datasets/([^/]+)/([^/]+)/repo/tree)",
+              [this](const Request& q, Response& r) { ms_dataset_tree(q, r); });
+  server_.Get(R"(/api/v1/datasets/([^/]+)/([^/]+)/repo)",
+              [this](const Request& q, Response& r) { ms_dataset_file(q, r); });
   server_.Get(R"(/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))",
               [this](const Request& q, Response& r) { hf_resolve(q, r); });
   port_ = server_.bind_to_any_port("127.0.0.1");
@@ -66,6 +76,16 @@ void FakeHub::add_hf_repo(const std::string& id, FakeRepo repo) {
 void FakeHub::add_ms_repo(const std::string& id, FakeRepo repo) {
   std::lock_guard<std::mutex> g(mu_);
   ms_[id] = std::move(repo);
+}
+
+void FakeHub::add_hf_dataset(const std::string& id, FakeRepo repo) {
+  std::lock_guard<std::mutex> g(mu_);
+  hf_datasets_[id] = std::move(repo);
+}
+
+void FakeHub::add_ms_dataset(const std::string& id, FakeRepo repo) {
+  std::lock_guard<std::mutex> g(mu_);
+  ms_datasets_[id] = std::move(repo);
 }
 
 void FakeHub::cut_downloads(const std::string& path, int times) {
@@ -163,13 +183,14 @@ void FakeHub::serve_bytes(const httplib::Request& req,
       });
 }
 
-void FakeHub::hf_api(const httplib::Request& req, httplib::Response& res) {
+void FakeHub::hf_api(const httplib::Request& req, httplib::Response& res, bool dataset) {
   if (scripted_failure(req, res)) return;
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
   if (renamed(req, res, id)) return;
   std::lock_guard<std::mutex> g(mu_);
-  auto it = hf_.find(id);
-  if (it == hf_.end()) {
+  auto& repos = dataset ? hf_datasets_ : hf_;
+  auto it = repos.find(id);
+  if (it == repos.end()) {
     res.status = 404;
     res.set_header("X-Error-Code", "RepoNotFound");
     res.set_content("{\"error\":\"Repository not found\"}", "application/json");
@@ -187,7 +208,7 @@ void FakeHub::hf_api(const httplib::Request& req, httplib::Response& res) {
   res.set_content(j.dump(), "application/json");
 }
 
-void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res) {
+void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res, bool dataset) {
   if (scripted_failure(req, res)) return;
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
   std::string rev = req.matches[3];
@@ -199,12 +220,13 @@ void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res) {
   {
     std::lock_guard<std::mutex> g(mu_);
     cdn_host = cdn_host_;
-    auto it = hf_.find(id);
-    bool found = it != hf_.end() && it->second.files.count(path) > 0 &&
+    auto& repos = dataset ? hf_datasets_ : hf_;
+    auto it = repos.find(id);
+    bool found = it != repos.end() && it->second.files.count(path) > 0 &&
                  (rev == it->second.commit || rev == "main");
     if (!found) {
       res.status = 404;
-      res.set_header("X-Error-Code", it == hf_.end() ? "RepoNotFound" : "EntryNotFound");
+      res.set_header("X-Error-Code", it == repos.end() ? "RepoNotFound" : "EntryNotFound");
       return;
     }
     file = it->second.files.at(path);
@@ -217,23 +239,24 @@ void FakeHub::hf_resolve(const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Linked-Etag", "\"" + digest_of(file) + "\"");
     res.set_header("X-Linked-Size", std::to_string(file.content.size()));
     res.set_header("ETag", "\"not-the-lfs-etag\"");
-    res.set_header("Location",
-                   "http://" + cdn_host + ":" + std::to_string(port_) + "/cdn/" + id + "/" + path);
+    res.set_header("Location", "http://" + cdn_host + ":" + std::to_string(port_) +
+                                   (dataset ? "/cdn-datasets/" : "/cdn/") + id + "/" + path);
     return;
   }
   res.set_header("ETag", "\"" + sha256_hex(file.content).substr(0, 40) + "\"");
   serve_bytes(req, res, path, file.content);
 }
 
-void FakeHub::cdn(const httplib::Request& req, httplib::Response& res) {
+void FakeHub::cdn(const httplib::Request& req, httplib::Response& res, bool dataset) {
   if (scripted_failure(req, res)) return;
   std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
   std::string path = req.matches[3];
   std::string data;
   {
     std::lock_guard<std::mutex> g(mu_);
-    auto it = hf_.find(id);
-    if (it == hf_.end() || !it->second.files.count(path)) {
+    auto& repos = dataset ? hf_datasets_ : hf_;
+    auto it = repos.find(id);
+    if (it == repos.end() || !it->second.files.count(path)) {
       res.status = 404;
       return;
     }
@@ -288,6 +311,60 @@ void FakeHub::ms_file(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> g(mu_);
     auto it = ms_.find(id);
     if (it == ms_.end() || !it->second.files.count(path) ||
+        req.get_param_value("Revision") != "master") {
+      res.status = 404;
+      return;
+    }
+    data = it->second.files[path].content;
+  }
+  serve_bytes(req, res, path, data);
+}
+
+void FakeHub::ms_dataset_tree(const httplib::Request& req, httplib::Response& res) {
+  if (scripted_failure(req, res)) return;
+  std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = ms_datasets_.find(id);
+  if (it == ms_datasets_.end()) {
+    res.set_content("{\"Code\":10010205001,\"Message\":\"dataset not found\",\"Success\":false}",
+                    "application/json");
+    res.status = 404;
+    return;
+  }
+  // Every folder, then every file, paged as the hub pages its tree.
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& [path, f] : it->second.files) {
+    if (path.find('/') != std::string::npos) {
+      all.push_back({{"Name", path.substr(0, path.find('/'))},
+                     {"Path", path.substr(0, path.find('/'))},
+                     {"Type", "tree"}});
+    }
+    all.push_back({{"Name", basename_of(path)},
+                   {"Path", path},
+                   {"Type", "blob"},
+                   {"Size", f.content.size()},
+                   {"Sha256", digest_of(f)}});
+  }
+  std::size_t page =
+      std::stoul(req.has_param("PageNumber") ? req.get_param_value("PageNumber") : "1");
+  std::size_t size =
+      std::stoul(req.has_param("PageSize") ? req.get_param_value("PageSize") : "100");
+  nlohmann::json files = nlohmann::json::array();
+  for (std::size_t i = (page - 1) * size; i < all.size() && i < page * size; ++i)
+    files.push_back(all[i]);
+  nlohmann::json j = {{"Code", 200}, {"Data", {{"Files", files}}}, {"Success", true}};
+  res.set_content(j.dump(), "application/json");
+}
+
+void FakeHub::ms_dataset_file(const httplib::Request& req, httplib::Response& res) {
+  if (scripted_failure(req, res)) return;
+  std::string id = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+  std::string path = req.get_param_value("FilePath");
+  std::string data;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = ms_datasets_.find(id);
+    if (it == ms_datasets_.end() || !it->second.files.count(path) ||
         req.get_param_value("Revision") != "master") {
       res.status = 404;
       return;

@@ -44,6 +44,10 @@ class FakeHub {
 
   void add_hf_repo(const std::string& id, FakeRepo repo);
   void add_ms_repo(const std::string& id, FakeRepo repo);
+  // Dataset repositories: /api/datasets + /datasets/<id>/resolve on the Hugging Face side, the
+  // paged /api/v1/datasets/<id>/repo/tree listing and /repo?FilePath= on the ModelScope side.
+  void add_hf_dataset(const std::string& id, FakeRepo repo);
+  void add_ms_dataset(const std::string& id, FakeRepo repo);
   // The next `times` downloads of `path` send half of the bytes, then drop the connection.
   void cut_downloads(const std::string& path, int times);
   // The next `times` requests whose path starts with `prefix` answer `status`.
@@ -66,9 +70,11 @@ class FakeHub {
                    const std::string& data);
   bool scripted_failure(const httplib::Request& req, httplib::Response& res);
   bool renamed(const httplib::Request& req, httplib::Response& res, const std::string& id);
-  void hf_api(const httplib::Request& req, httplib::Response& res);
-  void hf_resolve(const httplib::Request& req, httplib::Response& res);
-  void cdn(const httplib::Request& req, httplib::Response& res);
+  void hf_api(const httplib::Request& req, httplib::Response& res, bool dataset = false);
+  void hf_resolve(const httplib::Request& req, httplib::Response& res, bool dataset = false);
+  void cdn(const httplib::Request& req, httplib::Response& res, bool dataset = false);
+  void ms_dataset_tree(const httplib::Request& req, httplib::Response& res);
+  void ms_dataset_file(const httplib::Request& req, httplib::Response& res);
   void ms_files(const httplib::Request& req, httplib::Response& res);
   void ms_file(const httplib::Request& req, httplib::Response& res);
 
@@ -78,7 +84,7 @@ class FakeHub {
   std::atomic<int> count_{0};
   std::atomic<bool> ignore_range_{false};
   mutable std::mutex mu_;
-  std::map<std::string, FakeRepo> hf_, ms_;
+  std::map<std::string, FakeRepo> hf_, ms_, hf_datasets_, ms_datasets_;
   std::map<std::string, int> cuts_;
   std::map<std::string, std::string> renames_;
   std::string cdn_host_ = "127.0.0.1";
