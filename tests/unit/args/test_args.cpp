@@ -204,7 +204,7 @@ TEST(Args, JsonConfigFileAndErrors) {
   e = error_of([&] { parse_args("sft", {dir + "/broken.yaml"}); });
   EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
   e = error_of([&] { parse_args("sft", {dir + "/missing.yaml"}); });
-  EXPECT_NE(e.find("does not exist"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing.yaml not found"), std::string::npos) << e;  // fs::require_file wording
 }
 
 TEST(Args, HelpListsEveryArgumentWithDefault) {

@@ -40,7 +40,8 @@ TEST(LrSchedule, EqualsTransformersEveryStep) {
 }
 
 TEST(LrSchedule, WarmupStepsAsMsSwiftResolvesThem) {
-  for (const auto& w : goldens()["warmup"]) {
+  const json g = goldens();  // a range-for over goldens()["warmup"] would outlive the temporary
+  for (const auto& w : g["warmup"]) {
     EXPECT_EQ(swift::train::warmup_steps_for(w["total_steps"], w["warmup_steps"].get<double>(),
                                              w["warmup_ratio"].get<double>()),
               w["result"].get<std::int64_t>())

@@ -22,14 +22,16 @@ ordered_json goldens() {
 }
 
 TEST(RunLog, FormatTimeEqualsMsSwift) {
-  for (const auto& c : goldens()["format_time"])
+  const ordered_json g = goldens();
+  for (const auto& c : g["format_time"])
     EXPECT_EQ(swift::train::format_time(c[0].get<double>()), c[1].get<std::string>()) << c[0];
 }
 
 TEST(RunLog, RecordsEqualMsSwiftByteForByte) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("swift_logging_" + std::to_string(::getpid()) + ".jsonl");
-  for (const auto& r : goldens()["records"]) {
+  const ordered_json g = goldens();
+  for (const auto& r : g["records"]) {
     ordered_json logs = r["logs"];
     swift::train::TrainProgress p;
     p.global_step = r["global_step"];
