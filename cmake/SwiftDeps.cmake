@@ -27,6 +27,12 @@ if(TORCH_CXX_FLAGS)
   endif()
 endif()
 
+# libtorch >= 2.10 is written for C++20; with C++17 its headers only use bit-field default
+# initializers, which GCC and Clang accept as an extension (with a warning on every file).
+if(Torch_VERSION VERSION_GREATER_EQUAL 2.10)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wno-c++20-extensions>)
+endif()
+
 set(SWIFT_HAS_CUDA OFF)
 if(SWIFT_CUDA STREQUAL "ON" OR (SWIFT_CUDA STREQUAL "AUTO" AND TORCH_CUDA_LIBRARIES))
   set(SWIFT_HAS_CUDA ON)
