@@ -19,7 +19,7 @@ if ! py="$(bash scripts/reference-setup.sh --torch-only | tail -n 1)"; then
   echo "$msg (set SWIFT_TORCH_WHEEL_DIR, or SWIFT_TORCH2_LEG=skip to skip it)" >&2
   exit 1
 fi
-prefix="$("$py" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
+prefix="$("$py" -W ignore -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
 BUILD_DIR="${SWIFT_TORCH2_BUILD_DIR:-build-torch2}"
 echo "[torch2] libtorch from $prefix -> $BUILD_DIR"
 # TORCH_LIBRARY: TorchConfig looks for it on the system paths first and would report (not link)
