@@ -132,7 +132,10 @@ TEST(Attention, SdpaMatchesReferenceDouble) {
   opt.scale = 0.35;
   auto got = swift::nn::attention(q, k, v, 0, opt);
   auto ref = swift::nn::attention_reference(q, k, v, 0, opt);
-  EXPECT_LT((got - ref).abs().max().item<double>(), 1e-12);
+  EXPECT_EQ(got.scalar_type(), torch::kFloat64);
+  // The reference takes its softmax in float32 (transformers' eager path does), so float64 agrees
+  // to float32 rounding only.
+  EXPECT_LT((got - ref).abs().max().item<double>(), 1e-6);
 }
 
 TEST(Attention, BackendMatchesReferenceWithFallbacks) {
