@@ -265,6 +265,12 @@ def export_merge(a, work, model, findings):
         os.chdir(old)
     d = []
     outs = {s: ckpts[s] + "-merged" for s in ckpts}
+    if not os.path.isdir(outs["theirs"]):
+        # ms-swift 4.6 names the folder after the model when --model is given and the
+        # checkpoint has no args.json
+        alt = model + "-merged"
+        d.append(("differs", "output folder", os.path.relpath(outs["ours"], work), os.path.relpath(alt, work)))
+        outs["theirs"] = alt
     files = {s: sorted(os.path.relpath(f, outs[s]) for f in glob.glob(outs[s] + "/**", recursive=True)
                        if os.path.isfile(f)) for s in outs}
     for f in sorted(set(files["ours"]) | set(files["theirs"])):
@@ -330,6 +336,7 @@ def main():
     ap.add_argument("--report", default="")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     a = ap.parse_args()
+    a.bin = os.path.abspath(a.bin)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MODELSCOPE_OFFLINE", "1")
     work = tempfile.mkdtemp(prefix="swift-conformance-")
