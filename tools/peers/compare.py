@@ -133,7 +133,7 @@ def tokenizer(a, out):
         if not os.path.isdir(tokdir):
             print(f"skip tokenizer {name}: no {tokdir}")
             continue
-        p = subprocess.run([os.path.join(a.bin, "swift-bench"), "tokenizer", tokdir, "--mb", str(a.mb),
+        p = subprocess.run([os.path.join(a.bin, "swift-bench"), "tokenizer", tokdir, "--mb", str(a.mb), "--corpus", corpus,
                             "--threads", str(os.cpu_count())], capture_output=True, text=True)
         if p.returncode != 0:
             print(p.stdout, p.stderr)
@@ -174,7 +174,9 @@ def tokenizer(a, out):
         us = time.perf_counter() - t0
         peer = dict(load_s=load_s, encode_1t=nbytes / 1e6 / single, encode_1t_cpu=nbytes / 1e6 / single_cpu,
                     encode_nt=nbytes / 1e6 / multi, unique=len(unique) / 1e6 / us, tokens=n)
-        table(f"tokenizer {name} (peer: HF tokenizers {__import__('tokenizers').__version__}; MB/s of UTF-8)", [
+        avg = nbytes / max(1, len(texts))
+        table(f"tokenizer {name} (peer: HF tokenizers {__import__('tokenizers').__version__} from Python; MB/s of "
+              f"UTF-8; {len(texts)} texts of {avg:.0f} bytes on average, so the peer's per-call cost counts)", [
             ("load tokenizer.json, s", ours["load_s"], peer["load_s"]),
             (f"encode 1 thread, {a.mb:g} MB corpus", ours["encode_1t"], peer["encode_1t"]),
             ("encode 1 thread, per CPU-second", ours["encode_1t_cpu"], peer["encode_1t_cpu"]),
