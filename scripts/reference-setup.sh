@@ -38,7 +38,7 @@ WHEEL_DIR="${SWIFT_TORCH_WHEEL_DIR:-/opt/wheels}"
 PY="" wheel=""
 for cand in ${SWIFT_PYTHON:-} python3 python3.11 python3.12 python3.13 python3.10; do
   command -v "$cand" >/dev/null 2>&1 || continue
-  pyver="$("$cand" -c 'import sys;print("cp%d%d" % sys.version_info[:2])')"
+  pyver="$("$cand" -c 'import sys;print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)" || continue
   w="$(ls "$WHEEL_DIR"/torch-"$TORCH_VERSION"-"$pyver"-*linux*_x86_64.whl 2>/dev/null | head -1 || true)"
   if [ -n "$w" ]; then PY="$cand" wheel="$w"; break; fi
 done
