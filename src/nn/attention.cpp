@@ -8,6 +8,13 @@
 #include <cstdlib>
 #include <cstring>
 
+// scaled_dot_product_attention with an explicit scale exists from torch 2.1.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#define SWIFT_HAS_SDPA 1
+#else
+#define SWIFT_HAS_SDPA 0
+#endif
+
 namespace swift::nn {
 
 namespace {
@@ -22,14 +29,28 @@ bool sdpa_allowed() {
 
 }  // namespace
 
+bool sdpa_compiled() {
+#if SWIFT_HAS_SDPA
+  return true;
+#else
+  return false;
+#endif
+}
+
+AttentionBackend attention_backend(const AttentionOptions& opt) {
+  if (sdpa_compiled() && sdpa_allowed() && !opt.sinks.defined() && opt.softcap == 0.0) {
+    return AttentionBackend::kSdpa;
+  }
+  return AttentionBackend::kReference;
+}
+
 at::Tensor attention(const at::Tensor& q,
                      const at::Tensor& k,
                      const at::Tensor& v,
                      std::int64_t q_offset,
                      const AttentionOptions& opt) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
-  // scaled_dot_product_attention with an explicit scale exists from torch 2.1.
-  if (sdpa_allowed() && !opt.sinks.defined() && opt.softcap == 0.0) {
+#if SWIFT_HAS_SDPA
+  if (attention_backend(opt) == AttentionBackend::kSdpa) {
     const std::int64_t lq = q.size(0), heads = q.size(1);
     const std::int64_t lk = k.size(0), kv_heads = k.size(1);
     TORCH_CHECK(heads % kv_heads == 0, "attention: heads not a multiple of kv heads");

@@ -27,6 +27,14 @@ at::Tensor attention(const at::Tensor& q,
                      std::int64_t q_offset,
                      const AttentionOptions& opt);
 
+// Which backend attention() takes for a call with these options on this build: SDPA when it was
+// compiled in (libtorch >= 2.1), not switched off by SWIFT_ATTN_BACKEND=reference, and the call
+// needs no feature SDPA lacks.
+enum class AttentionBackend { kReference, kSdpa };
+AttentionBackend attention_backend(const AttentionOptions& opt);
+// True when this build has the SDPA backend at all (libtorch >= 2.1).
+bool sdpa_compiled();
+
 at::Tensor attention_reference(const at::Tensor& q,
                                const at::Tensor& k,
                                const at::Tensor& v,
