@@ -27,11 +27,8 @@ int run(int argc, char** argv) {
   std::string dir;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   double mb = 4.0;
-  // The repository root, from this file's path (tools/ has no source-dir definition).
-  std::string root = __FILE__;
-  const auto cut = root.rfind("/tools/bench/");
-  root = cut == std::string::npos ? "." : root.substr(0, cut);
-  std::string corpus = root + "/tests/data/tokenizers/tokenizer_corpus.jsonl";
+  std::string corpus =
+      std::string(SWIFT_SOURCE_DIR) + "/tests/data/tokenizers/tokenizer_corpus.jsonl";
   for (int k = 1; k < argc; ++k) {
     const std::string a = argv[k];
     if (a == "--threads" && k + 1 < argc) {
