@@ -35,7 +35,7 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 # Paths under the checkout's parent are hashed relative, so worktrees and clones share hits.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
 # -g1 builds would otherwise hash the build folder too (no hits between worktrees or clones).
-export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+[ -n "${CCACHE_HASHDIR:-}" ] || export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 cmake -S . -B "$BUILD_DIR" -G Ninja "$@"
 cmake --build "$BUILD_DIR" -j "${SWIFT_JOBS:-$(nproc)}"
 echo "[setup] built: $BUILD_DIR/bin/swift"
