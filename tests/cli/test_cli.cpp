@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/run_command.h"
+#include "common/test_util.h"
 
 namespace {
 
@@ -27,15 +28,10 @@ nlohmann::json json_of(const std::string& out) {
   return nlohmann::json::parse(out.substr(b, e - b + 1));
 }
 
-std::string temp_dir(const std::string& name) {
-  auto dir = stdfs::temp_directory_path() / ("swift_test_cli_" + name);
-  stdfs::remove_all(dir);
-  stdfs::create_directories(dir);
-  return dir.string();
-}
+using swift::testing::write_file;
 
-void write(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
+std::string temp_dir(const std::string& name) {
+  return swift::testing::fresh_dir("swift_test_cli", name);
 }
 
 std::string u64le(uint64_t v) {
@@ -55,8 +51,8 @@ const char* kConfig = R"({"architectures": ["LlamaForCausalLM"], "model_type": "
 
 std::string model_dir(const std::string& name, const std::string& weights) {
   auto dir = temp_dir(name);
-  write(dir + "/config.json", kConfig);
-  write(dir + "/model.safetensors", weights);
+  write_file(dir + "/config.json", kConfig);
+  write_file(dir + "/model.safetensors", weights);
   return dir;
 }
 
@@ -80,11 +76,11 @@ TEST(Cli, SubcommandHelpShowsDefaults) {
 
 TEST(Cli, ConfigFileWithOverrideAndEnv) {
   auto dir = temp_dir("cfg");
-  write(dir + "/cfg.yaml",
-        "model: Qwen/Qwen2.5-0.5B-Instruct\nlearning_rate: 1e-3\nlora_rank: 4\n"
-        "dataset: [a.jsonl, 'b.jsonl#20']\nENV:\n  SWIFT_CLI_TEST_VAR: from_yaml\n"
-        "output_dir: " +
-            dir + "/out\n");
+  write_file(dir + "/cfg.yaml",
+             "model: Qwen/Qwen2.5-0.5B-Instruct\nlearning_rate: 1e-3\nlora_rank: 4\n"
+             "dataset: [a.jsonl, 'b.jsonl#20']\nENV:\n  SWIFT_CLI_TEST_VAR: from_yaml\n"
+             "output_dir: " +
+                 dir + "/out\n");
   Result r = run("sft " + dir + "/cfg.yaml --learning_rate 2e-4 --show_args");
   ASSERT_EQ(r.code, 0) << r.out;
   auto j = json_of(r.out);
@@ -95,7 +91,7 @@ TEST(Cli, ConfigFileWithOverrideAndEnv) {
   EXPECT_NE(j["output_dir"].get<std::string>().find(dir + "/out/v0-"), std::string::npos);
   // The ENV block is exported before the arguments resolve: NPROC_PER_NODE changes the derived
   // gradient accumulation (16 / 2 / 4 = 2); a variable already set in the environment wins.
-  write(dir + "/env.yaml", "per_device_train_batch_size: 2\nENV:\n  NPROC_PER_NODE: 4\n");
+  write_file(dir + "/env.yaml", "per_device_train_batch_size: 2\nENV:\n  NPROC_PER_NODE: 4\n");
   Result e = run("sft " + dir + "/env.yaml --show_args");
   ASSERT_EQ(e.code, 0) << e.out;
   EXPECT_EQ(json_of(e.out)["gradient_accumulation_steps"], 2);
@@ -171,9 +167,9 @@ TEST(Cli, InspectRejectsCraftedFiles) {
 
 TEST(Cli, InspectRejectsEscapingIndexAndAbsurdConfig) {
   auto dir = temp_dir("escape");
-  write(dir + "/config.json", kConfig);
-  write(dir + "/model.safetensors.index.json",
-        R"({"metadata":{},"weight_map":{"w":"../../../../etc/passwd"}})");
+  write_file(dir + "/config.json", kConfig);
+  write_file(dir + "/model.safetensors.index.json",
+             R"({"metadata":{},"weight_map":{"w":"../../../../etc/passwd"}})");
   Result r = run("inspect --model " + dir);
   EXPECT_EQ(r.code, 1) << r.out;
   std::string data(16 * 4 * 4, '\0');
@@ -184,7 +180,7 @@ TEST(Cli, InspectRejectsEscapingIndexAndAbsurdConfig) {
           data));
   std::string cfg = kConfig;
   cfg.replace(cfg.find("\"num_hidden_layers\": 1"), 22, "\"num_hidden_layers\": 1000000000");
-  write(absurd + "/config.json", cfg);
+  write_file(absurd + "/config.json", cfg);
   Result a = run("inspect --model " + absurd);
   EXPECT_EQ(a.code, 1) << a.out;
   EXPECT_NE(a.out.find("num_hidden_layers"), std::string::npos) << a.out;

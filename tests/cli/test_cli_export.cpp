@@ -11,6 +11,7 @@
 
 #include "common/run_command.h"
 #include "common/test_assets.h"
+#include "common/test_util.h"
 
 namespace {
 
@@ -40,19 +41,10 @@ void expect_one_error_line(const Result& r) {
   EXPECT_EQ(errors, 1) << r.out;
 }
 
-std::string temp_dir(const std::string& name) {
-  auto dir = stdfs::temp_directory_path() /
-             ("swift_test_cli_export_" + std::to_string(::getpid()) + "_" + name);
-  stdfs::remove_all(dir);
-  stdfs::create_directories(dir);
-  return dir.string();
-}
+using swift::testing::read_file;
 
-std::string read(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+std::string temp_dir(const std::string& name) {
+  return swift::testing::fresh_dir("swift_test_cli_export", name);
 }
 
 // A copy of a fixture adapter whose adapter_config.json names `base` as its base model.
@@ -63,7 +55,7 @@ std::string adapter_copy(const std::string& dir,
   stdfs::create_directories(out);
   stdfs::copy(fixture, out,
               stdfs::copy_options::recursive | stdfs::copy_options::overwrite_existing);
-  auto cfg = nlohmann::json::parse(read(out + "/adapter_config.json"));
+  auto cfg = nlohmann::json::parse(read_file(out + "/adapter_config.json"));
   cfg["base_model_name_or_path"] = base;
   std::ofstream(out + "/adapter_config.json") << cfg.dump(2);
   return out;
@@ -121,14 +113,15 @@ TEST(CliExport, TrainedDtypeFromArgsJson) {
       << R"({"model": ")" + kHf + R"(qwen3", "torch_dtype": "bfloat16"})";
   Result r = run("merge-lora --adapters " + ckpt);
   ASSERT_EQ(r.code, 0) << r.out;
-  auto cfg = nlohmann::json::parse(read(ckpt + "-merged/config.json"));
+  auto cfg = nlohmann::json::parse(read_file(ckpt + "-merged/config.json"));
   EXPECT_EQ(cfg["torch_dtype"], "bfloat16");
   // The adapter's args.json is kept, as ms-swift copies it.
-  EXPECT_EQ(nlohmann::json::parse(read(ckpt + "-merged/args.json"))["torch_dtype"], "bfloat16");
+  EXPECT_EQ(nlohmann::json::parse(read_file(ckpt + "-merged/args.json"))["torch_dtype"],
+            "bfloat16");
   Result f32 = run("export --merge_lora true --adapters " + ckpt + " --torch_dtype float32 " +
                    "--output_dir " + dir + "/f32");
   ASSERT_EQ(f32.code, 0) << f32.out;
-  EXPECT_EQ(nlohmann::json::parse(read(dir + "/f32/config.json"))["torch_dtype"], "float32");
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir + "/f32/config.json"))["torch_dtype"], "float32");
   stdfs::remove_all(dir);
 }
 
@@ -177,7 +170,7 @@ TEST(CliExport, CreateModel) {
   const std::string out = dir + "/tiny";
   Result r = run("create-model --tokenizer " + tok + " --output_dir " + out + " --seed 3");
   ASSERT_EQ(r.code, 0) << r.out;
-  auto cfg = nlohmann::json::parse(read(out + "/config.json"));
+  auto cfg = nlohmann::json::parse(read_file(out + "/config.json"));
   EXPECT_EQ(cfg["model_type"], "qwen3");
   EXPECT_GE(cfg["vocab_size"].get<int>(), 151669);
   Result inspect = run("inspect --model " + out);
@@ -190,7 +183,7 @@ TEST(CliExport, CreateModel) {
   Result replace = run("create-model --tokenizer " + tok + " --output_dir " + out +
                        " --exist_ok true --model_type llama --num_hidden_layers 1");
   EXPECT_EQ(replace.code, 0) << replace.out;
-  EXPECT_EQ(nlohmann::json::parse(read(out + "/config.json"))["model_type"], "llama");
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/config.json"))["model_type"], "llama");
 
   Result no_tok = run("create-model --tokenizer " + dir + "/none --output_dir " + dir + "/x");
   EXPECT_EQ(no_tok.code, 1) << no_tok.out;

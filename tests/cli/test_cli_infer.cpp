@@ -11,6 +11,7 @@
 #include "common/e2e_model.h"
 #include "common/jsonl.h"
 #include "common/run_command.h"
+#include "common/test_util.h"
 
 namespace {
 
@@ -26,10 +27,7 @@ Result run(const std::string& args, const std::string& stdin_text = "") {
 }
 
 std::string temp_dir(const std::string& name) {
-  auto dir = stdfs::temp_directory_path() / ("swift_test_cli_infer_" + name);
-  stdfs::remove_all(dir);
-  stdfs::create_directories(dir);
-  return dir.string();
+  return swift::testing::fresh_dir("swift_test_cli_infer", name);
 }
 
 using swift::testing::read_jsonl;

@@ -19,6 +19,7 @@
 #include "common/e2e_model.h"
 #include "common/jsonl.h"
 #include "common/run_command.h"
+#include "common/test_util.h"
 
 namespace {
 
@@ -36,23 +37,11 @@ Result run(const std::string& args, const std::string& cwd = "", int seconds = 3
   return swift::testing::run_command(cmd);
 }
 
+using swift::testing::read_file;
+using swift::testing::write_file;
+
 std::string temp_dir(const std::string& name) {
-  auto dir = stdfs::temp_directory_path() /
-             ("swift_hostile_cli_" + std::to_string(::getpid()) + "_" + name);
-  stdfs::remove_all(dir);
-  stdfs::create_directories(dir);
-  return dir.string();
-}
-
-std::string read(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
+  return swift::testing::fresh_dir("swift_hostile_cli", name);
 }
 
 bool has(const std::string& s, const std::string& part) {
@@ -69,15 +58,15 @@ std::string copy_of(const std::string& from, const std::string& to) {
 // An adapter checkpoint of the llama fixture naming its base.
 std::string adapter_copy(const std::string& dir, const std::string& name = "checkpoint-10") {
   const std::string out = copy_of(kHf + "llama/adapter", dir + "/" + name);
-  auto cfg = json::parse(read(out + "/adapter_config.json"));
+  auto cfg = json::parse(read_file(out + "/adapter_config.json"));
   cfg["base_model_name_or_path"] = kHf + "llama";
-  write(out + "/adapter_config.json", cfg.dump(2));
+  write_file(out + "/adapter_config.json", cfg.dump(2));
   return out;
 }
 
 // Rewrites a safetensors header in place (same length, padded with spaces) through `edit`.
 void edit_safetensors_header(const std::string& path, const std::function<void(json&)>& edit) {
-  std::string bytes = read(path);
+  std::string bytes = read_file(path);
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i)
     n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
@@ -87,7 +76,7 @@ void edit_safetensors_header(const std::string& path, const std::function<void(j
   ASSERT_LE(text.size(), n);
   text.resize(n, ' ');
   bytes.replace(8, n, text);
-  write(path, bytes);
+  write_file(path, bytes);
 }
 
 std::vector<std::string> hidden_temp_entries(const std::string& dir) {
@@ -115,14 +104,14 @@ TEST(HostileCli, ExistOkKeepsForeignFiles) {
   const std::string ckpt = adapter_copy(dir);
   const std::string out = dir + "/out";
   stdfs::create_directories(out + "/notes");
-  write(out + "/README.txt", "mine");
-  write(out + "/notes/a.txt", "also mine");
-  write(out + "/model-00001-of-00009.safetensors", "stale shard of an earlier export");
+  write_file(out + "/README.txt", "mine");
+  write_file(out + "/notes/a.txt", "also mine");
+  write_file(out + "/model-00001-of-00009.safetensors", "stale shard of an earlier export");
   Result r = run("export --merge_lora true --adapters " + ckpt + " --output_dir " + out +
                  " --exist_ok true");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_EQ(read(out + "/README.txt"), "mine");
-  EXPECT_EQ(read(out + "/notes/a.txt"), "also mine");
+  EXPECT_EQ(read_file(out + "/README.txt"), "mine");
+  EXPECT_EQ(read_file(out + "/notes/a.txt"), "also mine");
   EXPECT_TRUE(stdfs::is_regular_file(out + "/model.safetensors"));
   EXPECT_TRUE(stdfs::is_regular_file(out + "/config.json"));
   EXPECT_FALSE(stdfs::exists(out + "/model-00001-of-00009.safetensors"));  // ours, stale
@@ -131,12 +120,12 @@ TEST(HostileCli, ExistOkKeepsForeignFiles) {
   // --output_dir . in a folder full of the user's files: merge-lora writes beside them.
   const std::string cwd = dir + "/work";
   stdfs::create_directories(cwd + "/src");
-  write(cwd + "/thesis.tex", "precious");
-  write(cwd + "/src/main.c", "int main(){}");
+  write_file(cwd + "/thesis.tex", "precious");
+  write_file(cwd + "/src/main.c", "int main(){}");
   r = run("merge-lora --adapters " + ckpt + " --output_dir . --exist_ok true", cwd);
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_EQ(read(cwd + "/thesis.tex"), "precious");
-  EXPECT_EQ(read(cwd + "/src/main.c"), "int main(){}");
+  EXPECT_EQ(read_file(cwd + "/thesis.tex"), "precious");
+  EXPECT_EQ(read_file(cwd + "/src/main.c"), "int main(){}");
   EXPECT_TRUE(stdfs::is_regular_file(cwd + "/model.safetensors"));
   EXPECT_TRUE(hidden_temp_entries(dir).empty());
   stdfs::remove_all(dir);
@@ -150,7 +139,7 @@ TEST(HostileCli, TempFoldersOfKilledRunsAreRemoved) {
   // What kill -9 in the middle of a merge leaves: a staging folder with a partial file.
   const std::string stale = dir + "/.checkpoint-10-merged.tmp-" + std::to_string(dead_pid()) + "-0";
   stdfs::create_directories(stale);
-  write(stale + "/model.safetensors", "partial");
+  write_file(stale + "/model.safetensors", "partial");
   // One staged by a live process (this test) is someone else's write in progress: kept.
   const std::string live = dir + "/.checkpoint-10-merged.tmp-" + std::to_string(::getpid()) + "-7";
   stdfs::create_directories(live);
@@ -216,14 +205,14 @@ TEST(HostileCli, FifoModelFilesFailFast) {
 TEST(HostileCli, UnknownActivationIsRefused) {
   const std::string dir = temp_dir("act");
   const std::string m = copy_of(kHf + "llama", dir + "/m");
-  auto cfg = json::parse(read(m + "/config.json"));
+  auto cfg = json::parse(read_file(m + "/config.json"));
   cfg["hidden_act"] = "swiglu_oai_custom";
-  write(m + "/config.json", cfg.dump(2));
+  write_file(m + "/config.json", cfg.dump(2));
   Result r = run("inspect --model " + m);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(has(r.out, "hidden_act 'swiglu_oai_custom'")) << r.out;
   cfg["hidden_act"] = "gelu_new";  // implemented: accepted
-  write(m + "/config.json", cfg.dump(2));
+  write_file(m + "/config.json", cfg.dump(2));
   r = run("inspect --model " + m);
   EXPECT_EQ(r.code, 0) << r.out;
   stdfs::remove_all(dir);
@@ -233,10 +222,10 @@ TEST(HostileCli, BrokenAdaptersAreRefused) {
   const std::string dir = temp_dir("adapters");
   // r contradicting the tensors.
   std::string ckpt = adapter_copy(dir, "rank");
-  auto cfg = json::parse(read(ckpt + "/adapter_config.json"));
+  auto cfg = json::parse(read_file(ckpt + "/adapter_config.json"));
   cfg["r"] = cfg.value("r", 8) * 2;
   cfg.erase("rank_pattern");
-  write(ckpt + "/adapter_config.json", cfg.dump(2));
+  write_file(ckpt + "/adapter_config.json", cfg.dump(2));
   Result r = run("merge-lora --adapters " + ckpt);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(has(r.out, "rank")) << r.out;
@@ -255,12 +244,12 @@ TEST(HostileCli, BrokenAdaptersAreRefused) {
   ckpt = adapter_copy(dir, "nan");
   {
     const std::string path = ckpt + "/adapter_model.safetensors";
-    std::string bytes = read(path);
+    std::string bytes = read_file(path);
     std::uint64_t n = 0;
     for (int i = 0; i < 8; ++i)
       n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
     for (std::size_t i = 8 + n; i < bytes.size(); ++i) bytes[i] = '\xFF';
-    write(path, bytes);
+    write_file(path, bytes);
   }
   r = run("merge-lora --adapters " + ckpt);
   EXPECT_EQ(r.code, 1) << r.out;
@@ -268,9 +257,9 @@ TEST(HostileCli, BrokenAdaptersAreRefused) {
 
   // A field of the wrong type names the file and the field.
   ckpt = adapter_copy(dir, "field");
-  cfg = json::parse(read(ckpt + "/adapter_config.json"));
+  cfg = json::parse(read_file(ckpt + "/adapter_config.json"));
   cfg["lora_alpha"] = "sixteen";
-  write(ckpt + "/adapter_config.json", cfg.dump(2));
+  write_file(ckpt + "/adapter_config.json", cfg.dump(2));
   r = run("merge-lora --adapters " + ckpt);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(has(r.out, "'lora_alpha'") && has(r.out, "adapter_config.json")) << r.out;
@@ -292,9 +281,9 @@ E2e e2e(const std::string& name) {
   f.model = swift::testing::e2e_model_dir("qwen3_e2e", "qwen3");
   if (f.model.empty()) return f;
   f.dataset = f.dir + "/rows.jsonl";
-  write(f.dataset,
-        "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello there\"}]}\n"
-        "{\"messages\": [{\"role\": \"user\", \"content\": \"Count to five\"}]}\n");
+  write_file(f.dataset,
+             "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello there\"}]}\n"
+             "{\"messages\": [{\"role\": \"user\", \"content\": \"Count to five\"}]}\n");
   return f;
 }
 
@@ -346,7 +335,7 @@ TEST(HostileCli, InteractiveSessionSurvivesAnOverlongTurn) {
   if (f.model.empty()) GTEST_SKIP() << "tokenizer test asset missing";
   std::string longturn;
   for (int i = 0; i < 400; ++i) longturn += "word ";
-  write(f.dir + "/stdin.txt", "Hello\n" + longturn + "\nHello again\nexit\n");
+  write_file(f.dir + "/stdin.txt", "Hello\n" + longturn + "\nHello again\nexit\n");
   const std::string log = f.dir + "/turns.jsonl";
   Result r = swift::testing::run_command(
       "timeout -s KILL 300 " + std::string(SWIFT_BIN) + " infer --model " + f.model +
@@ -373,7 +362,7 @@ TEST(HostileCli, YamlAliasBombFailsFast) {
     for (int k = 0; k < 8; ++k) y += std::string(k ? "," : "") + "*" + names.substr(i - 1, 1);
     y += "]\n";
   }
-  write(dir + "/bomb.yaml", y);
+  write_file(dir + "/bomb.yaml", y);
   const auto t0 = std::chrono::steady_clock::now();
   Result r = run("sft " + dir + "/bomb.yaml --show_args", "", 60);
   EXPECT_EQ(r.code, 2) << r.out;

@@ -688,13 +688,17 @@ void read_column_chunk(int fd,
     std::size_t n = 0, present = 0;
     int encoding = kPlain;
     std::string_view values;
-    if (type == kDataPage) {
-      const thrift::Struct& dh = thrift::get_struct(h, 5, "PageHeader.data_page_header", what);
-      std::int64_t nv = thrift::get_int(dh, 1, "DataPageHeader.num_values", what);
+    // A page's value count (field 1 of both header versions), bounded by what the chunk has left.
+    auto page_values = [&](const thrift::Struct& dh, const char* field) {
+      const std::int64_t nv = thrift::get_int(dh, 1, field, what);
       SWIFT_CHECK(nv >= 0 && static_cast<std::uint64_t>(nv) <= want - out->num_levels,
                   "[parquet] {}: a page claims {} values, more than the chunk's {} left", what, nv,
                   want - out->num_levels);
-      n = static_cast<std::size_t>(nv);
+      return static_cast<std::size_t>(nv);
+    };
+    if (type == kDataPage) {
+      const thrift::Struct& dh = thrift::get_struct(h, 5, "PageHeader.data_page_header", what);
+      n = page_values(dh, "DataPageHeader.num_values");
       encoding = static_cast<int>(thrift::get_int(dh, 2, "DataPageHeader.encoding", what));
       std::string_view page = inflate(body, static_cast<std::size_t>(usize));
       std::size_t used = 0;
@@ -712,11 +716,7 @@ void read_column_chunk(int fd,
       values = page.substr(used);
     } else {
       const thrift::Struct& dh = thrift::get_struct(h, 8, "PageHeader.data_page_header_v2", what);
-      std::int64_t nv = thrift::get_int(dh, 1, "DataPageHeaderV2.num_values", what);
-      SWIFT_CHECK(nv >= 0 && static_cast<std::uint64_t>(nv) <= want - out->num_levels,
-                  "[parquet] {}: a page claims {} values, more than the chunk's {} left", what, nv,
-                  want - out->num_levels);
-      n = static_cast<std::size_t>(nv);
+      n = page_values(dh, "DataPageHeaderV2.num_values");
       encoding = static_cast<int>(thrift::get_int(dh, 4, "DataPageHeaderV2.encoding", what));
       std::int64_t dlen =
           thrift::get_int(dh, 5, "DataPageHeaderV2.definition_levels_byte_length", what);

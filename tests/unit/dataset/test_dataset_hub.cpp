@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/test_util.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/strings.h"
@@ -155,16 +156,7 @@ class DatasetHubTest : public ::testing::Test {
   stdfs::path root_;
 };
 
-template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<const char*> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  }
-}
+using swift::testing::expect_error;
 
 TEST_F(DatasetHubTest, ModelScopeAlpacaZhYieldsMsSwiftMessages) {
   auto rows = load_dataset("AI-ModelScope/alpaca-gpt4-data-zh", options());

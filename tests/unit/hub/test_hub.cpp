@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "common/test_util.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "fake_hub.h"
@@ -94,17 +95,7 @@ class HubTest : public ::testing::Test {
   std::string hf_cache_, ms_cache_;
 };
 
-// Expects `fn` to throw swift::Error whose message contains every one of `parts`.
-template <typename Fn>
-void expect_error(Fn fn, std::initializer_list<const char*> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  }
-}
+using swift::testing::expect_error;
 
 TEST_F(HubTest, LocalFolderIsTakenAsIs) {
   auto dir = (root_ / "my_model").string();
