@@ -103,7 +103,7 @@ Engine::Engine(std::shared_ptr<model::CausalLM> model,
   m.cache = std::make_unique<nn::PagedKvCache>(m.model->config().num_layers,
                                                m.model->cache_kv_heads(), m.model->cache_k_dim(),
                                                m.model->cache_v_dim(), options.block_size);
-  m.base_hook = m.model->adapter_hook();
+  m.base_hook = options.base_adapter;
   if (!m.model->parameters().empty()) m.device = m.model->parameters().begin()->second.device();
 }
 
@@ -338,21 +338,22 @@ bool Engine::step() {
     budget -= len;
   }
 
-  // One forward per adapter group (the model holds one hook at a time).
+  // One forward per adapter group (each forward applies one adapter).
   std::map<std::string, std::vector<Work*>> groups;
   for (auto& w : work) groups[m.requests.at(w.seq->request).req.adapter].push_back(&w);
-  auto saved_hook = m.model->adapter_hook();
-  try {
+  {
     for (auto& [adapter, all_items] : groups) {
       std::vector<Work*> items;  // a callback of an earlier group may have cancelled some
       for (Work* w : all_items)
         if (!w->seq->done) items.push_back(w);
       if (items.empty()) continue;
-      m.model->set_adapter_hook(adapter.empty() ? m.base_hook : m.adapters.at(adapter));
+      model::ForwardContext ctx;
+      ctx.adapters = adapter.empty() ? m.base_hook.get() : m.adapters.at(adapter).get();
       std::vector<std::int64_t> ids, pos;
       model::PackedBatch batch;
       model::KvContext kv;
       kv.cache = m.cache.get();
+      ctx.kv = &kv;
       batch.cu_seqlens.push_back(0);
       std::vector<Work*> sampling;
       for (Work* w : items) {
@@ -363,14 +364,14 @@ bool Engine::step() {
         batch.cu_seqlens.push_back(static_cast<std::int64_t>(ids.size()));
         kv.seq_ids.push_back(w->seq->cache_seq);
         if (w->samples) {
-          batch.logit_rows.push_back(static_cast<std::int64_t>(ids.size()) - 1);
+          ctx.rows.push_back(static_cast<std::int64_t>(ids.size()) - 1);
           sampling.push_back(w);
         }
       }
-      if (sampling.empty()) batch.logit_rows.push_back(static_cast<std::int64_t>(ids.size()) - 1);
+      if (sampling.empty()) ctx.rows.push_back(static_cast<std::int64_t>(ids.size()) - 1);
       batch.input_ids = torch::tensor(ids, torch::kInt64).to(m.device);
       batch.position_ids = torch::tensor(pos, torch::kInt64).to(m.device);
-      at::Tensor logits = m.model->forward(batch, &kv).to(torch::kFloat32).cpu();
+      at::Tensor logits = m.model->forward(batch, ctx).to(torch::kFloat32).cpu();
       for (std::size_t i = 0; i < sampling.size(); ++i) {
         Sequence& s = *sampling[i]->seq;
         if (s.done) continue;  // cancelled from a callback of this step
@@ -380,11 +381,7 @@ bool Engine::step() {
         m.handle_token(s, r, t);
       }
     }
-  } catch (...) {
-    m.model->set_adapter_hook(saved_hook);
-    throw;
   }
-  m.model->set_adapter_hook(saved_hook);
   m.running.erase(std::remove_if(m.running.begin(), m.running.end(),
                                  [](const std::unique_ptr<Sequence>& s) { return s->done; }),
                   m.running.end());

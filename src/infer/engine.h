@@ -40,6 +40,8 @@ struct EngineOptions {
   std::int64_t max_model_len = 0;              // prompt + generation; 0: the model's maximum
   std::int64_t block_size = 16;                // KV cache block size in tokens
   std::int64_t max_kv_blocks = 0;              // KV budget in blocks; 0: grow on demand
+  // Applied to requests that name no adapter (swift infer --adapters <one unnamed path>).
+  std::shared_ptr<nn::AdapterHook> base_adapter;
 };
 
 struct GenerationRequest {
@@ -53,7 +55,7 @@ struct GenerationRequest {
   int n = 1;  // choices; choice i samples with seed + i
   bool logprobs = false;
   bool skip_special_tokens = true;
-  std::string adapter;  // "" = the base model (with its own hook, if any)
+  std::string adapter;  // "" = the base model (with EngineOptions::base_adapter, if any)
 };
 
 struct Choice {

@@ -48,11 +48,11 @@ at::Tensor unpack_padded(const at::Tensor& packed, const at::Tensor& attention_m
   return out.reshape({B, S, packed.size(-1)});
 }
 
-at::Tensor causal_lm_loss(const at::Tensor& logits,
-                          const at::Tensor& labels,
-                          const std::vector<std::int64_t>& cu_seqlens) {
-  const std::int64_t T = logits.size(0);
-  SWIFT_CHECK(labels.numel() == T, "[model] {} labels for {} tokens", labels.numel(), T);
+at::Tensor shifted_targets(const at::Tensor& labels, const std::vector<std::int64_t>& cu_seqlens) {
+  const std::int64_t T = labels.numel();
+  SWIFT_CHECK(!cu_seqlens.empty() && cu_seqlens.front() == 0 && cu_seqlens.back() == T,
+              "[model] labels: {} labels but cu_seqlens ends at {}", T,
+              cu_seqlens.empty() ? -1 : cu_seqlens.back());
   // Token t is scored against label t + 1 of the same sequence; last tokens get -100.
   auto flat = labels.to(torch::kCPU).to(torch::kInt64).reshape({T});
   auto target = torch::full({T}, -100, torch::kInt64);
@@ -60,9 +60,54 @@ at::Tensor causal_lm_loss(const at::Tensor& logits,
     const std::int64_t b = cu_seqlens[s], e = cu_seqlens[s + 1];
     if (e - b > 1) target.narrow(0, b, e - b - 1).copy_(flat.narrow(0, b + 1, e - b - 1));
   }
+  return target;
+}
+
+at::Tensor causal_lm_loss(const at::Tensor& logits,
+                          const at::Tensor& labels,
+                          const std::vector<std::int64_t>& cu_seqlens) {
+  const std::int64_t T = logits.size(0);
+  SWIFT_CHECK(labels.numel() == T, "[model] {} labels for {} tokens", labels.numel(), T);
+  auto target = shifted_targets(labels, cu_seqlens);
   return torch::nn::functional::cross_entropy(
       logits.to(torch::kFloat32), target.to(logits.device()),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+LossSum causal_lm_loss_sum(const at::Tensor& logits,
+                           const at::Tensor& labels,
+                           const std::vector<std::int64_t>& cu_seqlens,
+                           const at::Tensor& loss_scale) {
+  const std::int64_t T = logits.size(0);
+  SWIFT_CHECK(labels.numel() == T, "[model] {} labels for {} tokens", labels.numel(), T);
+  auto target = shifted_targets(labels, cu_seqlens);
+  auto counted = target.ne(-100);
+  LossSum out;
+  out.tokens = counted.sum().item<std::int64_t>();
+  auto idx = counted.nonzero().squeeze(1);
+  if (out.tokens == 0) {
+    out.sum = (logits.sum() * 0).to(torch::kFloat32);  // keeps the graph for backward
+    return out;
+  }
+  auto dev = logits.device();
+  auto rows = logits.index_select(0, idx.to(dev)).to(torch::kFloat32);
+  auto ce = torch::nn::functional::cross_entropy(
+      rows, target.index_select(0, idx).to(dev),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  if (loss_scale.defined()) {
+    SWIFT_CHECK(loss_scale.numel() == T, "[model] {} loss_scale values for {} tokens",
+                loss_scale.numel(), T);
+    // The weight of target t + 1 goes with the prediction at t, as the labels shift.
+    auto flat = loss_scale.to(torch::kCPU).to(torch::kFloat32).reshape({T});
+    auto shifted = torch::zeros({T}, torch::kFloat32);
+    for (std::size_t s = 0; s + 1 < cu_seqlens.size(); ++s) {
+      const std::int64_t b = cu_seqlens[s], e = cu_seqlens[s + 1];
+      if (e - b > 1) shifted.narrow(0, b, e - b - 1).copy_(flat.narrow(0, b + 1, e - b - 1));
+    }
+    ce = ce * shifted.index_select(0, idx).to(dev);
+  }
+  out.sum = ce.sum();
+  return out;
 }
 
 }  // namespace swift::model

@@ -2,6 +2,9 @@
 // per-layer blocks (attention, MLA, dense MLP, MoE) are in model/layers.cpp.
 #include "model/causal_lm.h"
 
+#include "model/call.h"
+#include "model/checkpoint_layer.h"
+
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -140,6 +143,12 @@ at::Tensor& CausalLM::parameter(const std::string& name) {
   return it->second;
 }
 
+const at::Tensor& CausalLM::parameter(const std::string& name) const {
+  auto it = params_.find(name);
+  SWIFT_CHECK(it != params_.end(), "[model] no parameter named {}", name);
+  return it->second;
+}
+
 std::int64_t CausalLM::num_parameters() const {
   std::int64_t n = 0;
   for (const auto& [name, t] : params_)
@@ -154,100 +163,120 @@ void CausalLM::set_requires_grad(bool on) {
   }
 }
 
-at::Tensor CausalLM::p(const std::string& name) {
+at::Tensor CausalLM::p(const std::string& name, const Call& call) const {
   auto it = params_.find(name);
   SWIFT_CHECK(it != params_.end(), "[model] missing parameter {}", name);
-  return hook_ ? hook_->param(name, it->second) : it->second;
+  return call.hook() ? call.hook()->param(name, it->second) : it->second;
 }
 
-at::Tensor CausalLM::linear(const std::string& module, const at::Tensor& x) {
-  at::Tensor w = p(module + ".weight");
-  at::Tensor b = has_param(module + ".bias") ? p(module + ".bias") : at::Tensor();
-  if (hook_) {
-    at::Tensor r = hook_->linear(module, x, w, b);
+at::Tensor CausalLM::linear(const std::string& module,
+                            const at::Tensor& x,
+                            const Call& call) const {
+  at::Tensor w = p(module + ".weight", call);
+  at::Tensor b = has_param(module + ".bias") ? p(module + ".bias", call) : at::Tensor();
+  if (call.hook()) {
+    at::Tensor r = call.hook()->linear(module, x, w, b);
     if (r.defined()) return r;
   }
   return torch::nn::functional::linear(x, w, b);
 }
 
-at::Tensor CausalLM::norm(const std::string& name, const at::Tensor& x) {
-  return nn::rms_norm(x, p(name), config_.rms_norm_eps, spec_.norm == NormKind::kGemmaRms);
+at::Tensor CausalLM::norm(const std::string& name, const at::Tensor& x, const Call& call) const {
+  return nn::rms_norm(x, p(name, call), config_.rms_norm_eps, spec_.norm == NormKind::kGemmaRms);
 }
 
-at::Tensor CausalLM::forward(const PackedBatch& batch, KvContext* kv) {
+at::Tensor CausalLM::decoder_layer(std::int64_t i, const at::Tensor& x_in, const Call& call) const {
+  const auto& c = config_;
+  const std::string pre = "model.layers." + std::to_string(i) + ".";
+  auto mlp_block = [&](const at::Tensor& h) {
+    return c.layer_is_moe[i] ? moe(i, h, call) : mlp(pre + "mlp", h, call);
+  };
+  at::Tensor x = x_in;
+  switch (spec_.placement) {
+    case NormPlacement::kPre: {
+      x = x + attention(i, norm(pre + "input_layernorm.weight", x, call), call);
+      x = x + mlp_block(norm(pre + "post_attention_layernorm.weight", x, call));
+      break;
+    }
+    case NormPlacement::kSandwich: {
+      auto a = attention(i, norm(pre + "input_layernorm.weight", x, call), call);
+      x = x + norm(pre + "post_attention_layernorm.weight", a, call);
+      auto m = mlp_block(norm(pre + "pre_feedforward_layernorm.weight", x, call));
+      x = x + norm(pre + "post_feedforward_layernorm.weight", m, call);
+      break;
+    }
+    case NormPlacement::kPost: {
+      x = x + norm(pre + "post_attention_layernorm.weight", attention(i, x, call), call);
+      x = x + norm(pre + "post_feedforward_layernorm.weight", mlp_block(x), call);
+      break;
+    }
+    case NormPlacement::kGlm: {
+      auto a = attention(i, norm(pre + "input_layernorm.weight", x, call), call);
+      x = x + norm(pre + "post_self_attn_layernorm.weight", a, call);
+      auto m = mlp_block(norm(pre + "post_attention_layernorm.weight", x, call));
+      x = x + norm(pre + "post_mlp_layernorm.weight", m, call);
+      break;
+    }
+  }
+  return x;
+}
+
+ForwardOutput CausalLM::run(const PackedBatch& batch, const ForwardContext& ctx) const {
   const auto& c = config_;
   const std::int64_t T = batch.input_ids.size(0);
   SWIFT_CHECK(batch.position_ids.size(0) == T && batch.cu_seqlens.size() >= 2 &&
                   batch.cu_seqlens.front() == 0 && batch.cu_seqlens.back() == T,
               "[model] packed batch is inconsistent: {} tokens, cu_seqlens ends at {}", T,
               batch.cu_seqlens.empty() ? -1 : batch.cu_seqlens.back());
+  for (std::size_t s = 0; s + 1 < batch.cu_seqlens.size(); ++s)
+    SWIFT_CHECK(batch.cu_seqlens[s] <= batch.cu_seqlens[s + 1],
+                "[model] packed batch: cu_seqlens must not decrease (entry {})", s + 1);
+  KvContext* kv = ctx.kv;
   if (kv) {
     SWIFT_CHECK(kv->cache && kv->seq_ids.size() + 1 == batch.cu_seqlens.size(),
                 "[model] KvContext needs one cache sequence per packed sequence");
   }
+  SWIFT_CHECK(!ctx.checkpoint_layers || !kv,
+              "[model] activation checkpointing cannot be combined with a KV cache");
+  Call call{ctx, batch, {}};
   auto ids = batch.input_ids.to(torch::kInt64);
-  at::Tensor x = torch::embedding(p("model.embed_tokens.weight"), ids);  // [T, H]
+  at::Tensor x = torch::embedding(p("model.embed_tokens.weight", call), ids);  // [T, H]
   if (spec_.embed_scale) {
     x = x * torch::tensor(std::sqrt(static_cast<double>(c.hidden_size))).to(x.scalar_type());
   }
   // Rope tables for this call, one per layer type.
-  rope_tables_.clear();
   const std::int64_t max_pos = T ? batch.position_ids.max().item<std::int64_t>() : 0;
   for (const auto& [type, params] : c.rope) {
     auto freqs =
         nn::rope_frequencies(params, c.rope_head_dim, c.max_position_embeddings, max_pos + 1);
-    rope_tables_[type] = nn::rope_cos_sin(freqs, batch.position_ids.to(torch::kInt64));
+    call.rope[type] = nn::rope_cos_sin(freqs, batch.position_ids.to(torch::kInt64));
   }
+  const bool recompute = ctx.checkpoint_layers && at::GradMode::is_enabled();
   for (std::int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string pre = "model.layers." + std::to_string(i) + ".";
-    auto mlp_block = [&](const at::Tensor& h) {
-      return c.layer_is_moe[i] ? moe(i, h) : mlp(pre + "mlp", h);
-    };
-    switch (spec_.placement) {
-      case NormPlacement::kPre: {
-        x = x + attention(i, norm(pre + "input_layernorm.weight", x), batch, kv);
-        x = x + mlp_block(norm(pre + "post_attention_layernorm.weight", x));
-        break;
-      }
-      case NormPlacement::kSandwich: {
-        auto a = attention(i, norm(pre + "input_layernorm.weight", x), batch, kv);
-        x = x + norm(pre + "post_attention_layernorm.weight", a);
-        auto m = mlp_block(norm(pre + "pre_feedforward_layernorm.weight", x));
-        x = x + norm(pre + "post_feedforward_layernorm.weight", m);
-        break;
-      }
-      case NormPlacement::kPost: {
-        x = x + norm(pre + "post_attention_layernorm.weight", attention(i, x, batch, kv));
-        x = x + norm(pre + "post_feedforward_layernorm.weight", mlp_block(x));
-        break;
-      }
-      case NormPlacement::kGlm: {
-        auto a = attention(i, norm(pre + "input_layernorm.weight", x), batch, kv);
-        x = x + norm(pre + "post_self_attn_layernorm.weight", a);
-        auto m = mlp_block(norm(pre + "post_attention_layernorm.weight", x));
-        x = x + norm(pre + "post_mlp_layernorm.weight", m);
-        break;
-      }
-    }
+    x = recompute ? checkpointed_layer(*this, i, x, call) : decoder_layer(i, x, call);
   }
   if (kv) {
     for (std::size_t s = 0; s + 1 < batch.cu_seqlens.size(); ++s)
       kv->cache->commit(kv->seq_ids[s], batch.cu_seqlens[s + 1] - batch.cu_seqlens[s]);
   }
-  if (!batch.logit_rows.empty()) {
-    x = x.index_select(0, torch::tensor(batch.logit_rows, torch::kInt64).to(x.device()));
+  if (!ctx.rows.empty()) {
+    x = x.index_select(0, torch::tensor(ctx.rows, torch::kInt64).to(x.device()));
   }
-  x = norm("model.norm.weight", x);
+  ForwardOutput out;
+  x = norm("model.norm.weight", x, call);
+  if (ctx.want_hidden) out.hidden = x;
+  if (!ctx.want_logits) return out;
   at::Tensor logits;
   if (c.tie_word_embeddings) {
-    at::Tensor w = p("model.embed_tokens.weight");
-    if (hook_) logits = hook_->linear("lm_head", x, w, at::Tensor());
+    at::Tensor w = p("model.embed_tokens.weight", call);
+    if (call.hook()) logits = call.hook()->linear("lm_head", x, w, at::Tensor());
     if (!logits.defined()) logits = torch::nn::functional::linear(x, w);
   } else {
-    logits = linear("lm_head", x);
+    logits = linear("lm_head", x, call);
   }
   if (c.final_softcap > 0) logits = nn::soft_cap(logits, c.final_softcap);
-  return logits;  // [T, V]
+  out.logits = logits;  // [T, V]
+  return out;
 }
 
 std::int64_t CausalLM::cache_kv_heads() const {
@@ -264,11 +293,15 @@ std::int64_t CausalLM::cache_v_dim() const {
 
 std::vector<std::int64_t> CausalLM::generate_greedy(const std::vector<std::int64_t>& prompt,
                                                     std::int64_t max_new_tokens,
-                                                    std::int64_t eos) {
+                                                    std::int64_t eos,
+                                                    nn::AdapterHook* adapters) const {
   SWIFT_CHECK(!prompt.empty(), "[model] generate needs a non-empty prompt");
   torch::NoGradGuard no_grad;
   nn::PagedKvCache cache(config_.num_layers, cache_kv_heads(), cache_k_dim(), cache_v_dim());
   KvContext kv{&cache, {cache.add_sequence()}};
+  ForwardContext ctx;
+  ctx.adapters = adapters;
+  ctx.kv = &kv;
   std::vector<std::int64_t> out;
   PackedBatch b;
   b.input_ids = torch::tensor(prompt, torch::kInt64);
@@ -276,7 +309,7 @@ std::vector<std::int64_t> CausalLM::generate_greedy(const std::vector<std::int64
   b.cu_seqlens = {0, static_cast<std::int64_t>(prompt.size())};
   std::int64_t pos = static_cast<std::int64_t>(prompt.size());
   for (std::int64_t step = 0; step < max_new_tokens; ++step) {
-    auto logits = forward(b, &kv);
+    auto logits = forward(b, ctx);
     std::int64_t next = logits[logits.size(0) - 1].argmax().item<std::int64_t>();
     out.push_back(next);
     if (eos >= 0 && next == eos) break;

@@ -78,7 +78,6 @@ void LoraAdapter::merge_into(model::CausalLM& model) {
     w = (w + delta(p).to(w.scalar_type())).detach().clone();
   }
   for (const auto& [name, t] : saved_) model.parameter(name) = t.detach().clone();
-  if (model.adapter_hook().get() == this) model.set_adapter_hook(nullptr);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> LoraAdapter::named_parameters() const {
@@ -114,7 +113,8 @@ std::int64_t LoraAdapter::num_parameters() const {
   return n;
 }
 
-std::shared_ptr<LoraAdapter> LoraAdapter::create(model::CausalLM& model, const LoraOptions& o) {
+std::shared_ptr<LoraAdapter> LoraAdapter::create(const model::CausalLM& model,
+                                                 const LoraOptions& o) {
   SWIFT_CHECK(o.r > 0, "[tuners] LoRA rank must be positive, got {}", o.r);
   torch::NoGradGuard no_grad;
   auto ad = std::make_shared<LoraAdapter>();
@@ -174,7 +174,6 @@ std::shared_ptr<LoraAdapter> LoraAdapter::create(model::CausalLM& model, const L
                  {"modules_to_save", nullptr},
                  {"task_type", "CAUSAL_LM"},
                  {"inference_mode", true}};
-  model.set_adapter_hook(ad);
   return ad;
 }
 

@@ -34,14 +34,16 @@ struct LoraOptions {
 
 class LoraAdapter : public nn::AdapterHook {
  public:
-  // Reads a PEFT folder and attaches to `model` (the model keeps a shared_ptr to the hook).
-  static std::shared_ptr<LoraAdapter> load(const std::string& dir, model::CausalLM& model);
+  // Reads a PEFT folder, checked against `model`'s parameters. Nothing is attached: a forward
+  // applies the adapter when its ForwardContext names it.
+  static std::shared_ptr<LoraAdapter> load(const std::string& dir, const model::CausalLM& model);
   // A freshly initialised adapter (A: kaiming-uniform, B: zeros, DoRA magnitude = ||W|| rows).
-  static std::shared_ptr<LoraAdapter> create(model::CausalLM& model, const LoraOptions& options);
+  static std::shared_ptr<LoraAdapter> create(const model::CausalLM& model,
+                                             const LoraOptions& options);
 
   // PEFT folder out: adapter_config.json + adapter_model.safetensors (atomic writes).
   void save(const std::string& dir) const;
-  // Folds the adapter into the base weights exactly as PEFT's merge_and_unload and detaches.
+  // Folds the adapter into the base weights exactly as PEFT's merge_and_unload.
   void merge_into(model::CausalLM& model);
 
   // Trainable tensors under PEFT's in-memory names

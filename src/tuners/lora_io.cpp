@@ -37,7 +37,8 @@ bool is_float(io::DType dt) {
 
 }  // namespace
 
-std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::CausalLM& model) {
+std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir,
+                                               const model::CausalLM& model) {
   const io::AdapterConfig cfg = io::read_adapter_config(dir);
   SWIFT_CHECK(cfg.peft_type == "LORA", "[tuners] {}: peft_type {} is not supported (LORA only)",
               cfg.path, cfg.peft_type);
@@ -192,7 +193,6 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, model::Ca
                 shape_str(v.sizes()), shape_str(pit->second.sizes()));
     ad->saved_[rest] = v;
   }
-  model.set_adapter_hook(ad);
   return ad;
 }
 

@@ -93,9 +93,11 @@ void run_checks(Checker& ck,
   }
   const std::int64_t B = input_ids.size(0), S = input_ids.size(1);
   auto batch = swift::model::pack_rows(input_ids);
+  swift::model::ForwardContext ctx;
+  ctx.adapters = adapter;
   if (auto ref = out.get("logits"); ref.defined()) {
     torch::NoGradGuard ng;
-    ck.logits(prefix + "logits", lm.forward(batch).reshape({B, S, -1}), ref);
+    ck.logits(prefix + "logits", lm.forward(batch, ctx).reshape({B, S, -1}), ref);
   } else {
     ck.missing(prefix + "logits");
   }
@@ -104,7 +106,7 @@ void run_checks(Checker& ck,
   if (pad.defined() && mask.defined() && ref_pad.defined()) {
     torch::NoGradGuard ng;
     auto pb = swift::model::pack_padded(pad, mask, pos);
-    auto got = swift::model::unpack_padded(lm.forward(pb), mask);
+    auto got = swift::model::unpack_padded(lm.forward(pb, ctx), mask);
     ck.logits(prefix + "logits_padded", got, ref_pad, mask);
   } else {
     ck.missing(prefix + "logits_padded");
@@ -113,7 +115,7 @@ void run_checks(Checker& ck,
     auto row = input_ids[0].to(torch::kInt64).contiguous();
     std::vector<std::int64_t> prompt(row.data_ptr<std::int64_t>(),
                                      row.data_ptr<std::int64_t>() + S);
-    auto got = lm.generate_greedy(prompt, ref.numel());
+    auto got = lm.generate_greedy(prompt, ref.numel(), -1, adapter);
     auto ref_v = ref.to(torch::kInt64).contiguous();
     std::int64_t wrong = 0;
     for (std::int64_t i = 0; i < ref.numel(); ++i)
@@ -127,7 +129,7 @@ void run_checks(Checker& ck,
   if (!labels.defined() || !ref_loss.defined()) return ck.missing(prefix + "loss");
   lm.set_requires_grad(adapter == nullptr);
   if (adapter) adapter->set_requires_grad(true);
-  auto logits = lm.forward(batch);
+  auto logits = lm.forward(batch, ctx);
   auto loss = swift::model::causal_lm_loss(logits, labels.reshape({-1}), batch.cu_seqlens);
   double l = loss.item<double>(), r = ref_loss.item<double>();
   ck.line(prefix + "loss", std::abs(l - r), "1e-5rel", std::abs(l - r) <= 1e-5 * std::abs(r));

@@ -449,14 +449,13 @@ int run_infer(const std::vector<std::string>& argv) {
   std::vector<std::shared_ptr<tuners::LoraAdapter>> named;
   int bare = 0;
   for (const auto& ad : adapters) {
-    auto before = s.model->adapter_hook();
     auto lora = tuners::LoraAdapter::load(ad.path, *s.model);
     if (ad.name.empty()) {
       SWIFT_CHECK(++bare == 1,
                   "[args] several unnamed --adapters: swift infer applies one adapter to the base "
                   "model; merge them first or name them name=path");
+      eo.base_adapter = lora;
     } else {
-      s.model->set_adapter_hook(before);
       named.push_back(lora);
     }
   }

@@ -53,9 +53,13 @@ at::Tensor golden(const std::string& file, const std::string& name) {
   return info ? swift::io::to_tensor(f, *info) : at::Tensor();
 }
 
-at::Tensor logits_of(swift::model::CausalLM& lm, const at::Tensor& ids) {
+at::Tensor logits_of(swift::model::CausalLM& lm,
+                     const at::Tensor& ids,
+                     swift::nn::AdapterHook* adapter = nullptr) {
   torch::NoGradGuard ng;
-  return lm.forward(swift::model::pack_rows(ids)).reshape({ids.size(0), ids.size(1), -1});
+  swift::model::ForwardContext ctx;
+  ctx.adapters = adapter;
+  return lm.forward(swift::model::pack_rows(ids), ctx).reshape({ids.size(0), ids.size(1), -1});
 }
 
 double max_err(const at::Tensor& a, const at::Tensor& b) {
@@ -79,7 +83,7 @@ void check_merge(const std::string& arch,
   ASSERT_TRUE(ids.defined());
   auto lm = swift::model::load_causal_lm(base);
   auto hook = swift::tuners::LoraAdapter::load(ad, *lm);
-  auto expected = logits_of(*lm, ids);
+  auto expected = logits_of(*lm, ids, hook.get());
   auto merged = swift::model::load_causal_lm(out);
   auto got = logits_of(*merged, ids);
   // W x + B (A x) and (W + B A) x round differently in float32: 1e-5 of the largest logit.
@@ -123,7 +127,7 @@ TEST(MergeLora, EveryFixtureArchitecture) {
     auto ids = golden(base + "/golden.safetensors", "input_ids");
     auto lm = swift::model::load_causal_lm(base);
     auto hook = swift::tuners::LoraAdapter::load(base + "/adapter", *lm);
-    auto expected = logits_of(*lm, ids);
+    auto expected = logits_of(*lm, ids, hook.get());
     auto got = logits_of(*swift::model::load_causal_lm(tmp / "m"), ids);
     const double tol = 1e-5 * std::max(1.0, expected.abs().max().item<double>());
     EXPECT_LT(max_err(got, expected), tol);
@@ -159,7 +163,7 @@ TEST(MergeLora, ModulesToSave) {
 
     auto hook = swift::tuners::LoraAdapter::load(ad, *lm);
     auto ids = golden(base + "/golden.safetensors", "input_ids");
-    auto expected = logits_of(*lm, ids);
+    auto expected = logits_of(*lm, ids, hook.get());
     auto r = merge_lora(base, ad, tmp / "m");
     EXPECT_FALSE(r.untied);
     auto merged = swift::model::load_causal_lm(tmp / "m");

@@ -295,12 +295,11 @@ TEST(Engine, SeveralAdaptersInOneBatch) {
   }
   std::vector<std::int32_t> prompt;
   for (int i = 0; i < 9; ++i) prompt.push_back((i * 37 + 5) % model->config().vocab_size);
-  // References: the base alone, and the model with the adapter attached alone.
+  // References: the base alone, and the model with the adapter alone.
   std::vector<std::int64_t> p64(prompt.begin(), prompt.end());
   auto base_ids = model->generate_greedy(p64, 6);
   auto adapter = swift::tuners::LoraAdapter::load(dir + "/adapter", *model);
-  auto lora_ids = model->generate_greedy(p64, 6);
-  model->set_adapter_hook(nullptr);
+  auto lora_ids = model->generate_greedy(p64, 6, -1, adapter.get());
 
   Engine engine(std::shared_ptr<swift::model::CausalLM>(std::move(model)), tok);
   engine.add_adapter("lora", adapter);

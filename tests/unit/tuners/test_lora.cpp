@@ -20,9 +20,13 @@ at::Tensor ids_of(const std::string& arch) {
   return swift::io::to_tensor(st, *st.find("input_ids"));
 }
 
-at::Tensor logits(swift::model::CausalLM& lm, const at::Tensor& ids) {
+at::Tensor logits(swift::model::CausalLM& lm,
+                  const at::Tensor& ids,
+                  swift::nn::AdapterHook* adapter = nullptr) {
   torch::NoGradGuard ng;
-  return lm.forward(swift::model::pack_rows(ids));
+  swift::model::ForwardContext ctx;
+  ctx.adapters = adapter;
+  return lm.forward(swift::model::pack_rows(ids), ctx);
 }
 
 class RoundTrip : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
@@ -32,13 +36,13 @@ TEST_P(RoundTrip, SaveLoadIsBitIdentical) {
   auto ids = ids_of(arch);
   auto lm = swift::model::load_causal_lm(kData + arch);
   auto ad = swift::tuners::LoraAdapter::load(kData + arch + "/" + sub, *lm);
-  auto before = logits(*lm, ids);
+  auto before = logits(*lm, ids, ad.get());
   auto out = stdfs::path(SWIFT_BINARY_DIR) / "test_tuners_tmp" / (arch + "_" + sub);
   stdfs::remove_all(out);
   ad->save(out.string());
   auto lm2 = swift::model::load_causal_lm(kData + arch);
   auto ad2 = swift::tuners::LoraAdapter::load(out.string(), *lm2);
-  auto after = logits(*lm2, ids);
+  auto after = logits(*lm2, ids, ad2.get());
   EXPECT_TRUE(torch::equal(before, after));
   auto p1 = ad->named_parameters(), p2 = ad2->named_parameters();
   ASSERT_EQ(p1.size(), p2.size());
@@ -64,13 +68,13 @@ TEST(Lora, FreshAdapterKeepsLogitsAndMergeMatches) {
   o.r = 4;
   o.alpha = 8;
   auto ad = swift::tuners::LoraAdapter::create(*lm, o);
-  EXPECT_TRUE(torch::equal(base, logits(*lm, ids)));
+  EXPECT_TRUE(torch::equal(base, logits(*lm, ids, ad.get())));
   // Give B some values, then compare runtime vs merged.
   for (auto& [name, t] : ad->named_parameters()) {
     torch::NoGradGuard ng;
     if (name.find("lora_B") != std::string::npos) t.copy_(torch::randn(t.sizes()) * 0.1);
   }
-  auto adapted = logits(*lm, ids);
+  auto adapted = logits(*lm, ids, ad.get());
   EXPECT_GT((adapted - base).abs().max().item<double>(), 1e-3);
   ad->merge_into(*lm);
   EXPECT_LT((logits(*lm, ids) - adapted).abs().max().item<double>(), 1e-4);

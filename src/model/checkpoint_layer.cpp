@@ -1,0 +1,71 @@
+// Activation checkpointing: a custom autograd function around CausalLM::decoder_layer. The call
+// state (batch, context, rope tables) is copied into a holder that outlives the forward, since
+// the backward runs after CausalLM::run has returned.
+#include "model/checkpoint_layer.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "model/call.h"
+
+namespace swift::model {
+namespace {
+
+struct CallCopy : torch::CustomClassHolder {
+  const CausalLM* model = nullptr;
+  std::int64_t layer = 0;
+  ForwardContext ctx;
+  PackedBatch batch;
+  std::map<std::string, std::pair<at::Tensor, at::Tensor>> rope;
+};
+
+struct LayerFunction : public torch::autograd::Function<LayerFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* actx,
+                            const at::Tensor& x,
+                            c10::intrusive_ptr<CallCopy> state) {
+    actx->save_for_backward({x});
+    CausalLM::Call call{state->ctx, state->batch, state->rope};
+    at::Tensor y = state->model->decoder_layer(state->layer, x, call);
+    actx->saved_data["state"] = c10::IValue::make_capsule(std::move(state));
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* actx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = actx->get_saved_variables();
+    auto holder = actx->saved_data["state"].toCapsule();
+    auto* state = static_cast<CallCopy*>(holder.get());
+    at::Tensor x = saved[0].detach().requires_grad_(true);
+    at::Tensor y;
+    {
+      torch::AutoGradMode enable(true);
+      CausalLM::Call call{state->ctx, state->batch, state->rope};
+      y = state->model->decoder_layer(state->layer, x, call);
+    }
+    torch::autograd::backward({y}, {grads[0]});
+    return {x.grad(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor checkpointed_layer(const CausalLM& model,
+                              std::int64_t layer,
+                              const at::Tensor& x,
+                              const CausalLM::Call& call) {
+  auto state = c10::make_intrusive<CallCopy>();
+  state->model = &model;
+  state->layer = layer;
+  state->ctx = call.ctx;
+  state->ctx.kv = nullptr;
+  state->ctx.checkpoint_layers = false;
+  state->batch = call.batch;
+  state->rope = call.rope;
+  // The first layer's input (the embedding output) does not require grad when only adapters are
+  // trained; the function still has to be part of the graph for its parameters' gradients.
+  at::Tensor in = x.requires_grad() ? x : x.detach().requires_grad_(true);
+  return LayerFunction::apply(in, state);
+}
+
+}  // namespace swift::model

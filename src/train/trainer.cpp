@@ -1,0 +1,481 @@
+// The training loop: windows of micro-batches, the token-mean loss over a window, clipping,
+// AdamW, and the log / evaluate / save decisions of the HF Trainer's DefaultFlowCallback with
+// ms-swift's "the last step is always evaluated and saved".
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "model/causal_lm.h"
+#include "train/checkpoints.h"
+#include "train/lr_schedule.h"
+#include "train/param_groups.h"
+#include "train/plots.h"
+#include "train/run_log.h"
+#include "train/tensorboard.h"
+#include "train/train_state.h"
+#include "tuners/lora.h"
+
+namespace swift::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct MicroBatch {
+  model::PackedBatch batch;
+  at::Tensor labels;
+  at::Tensor loss_scale;  // undefined: binary
+  std::int64_t label_tokens = 0;
+  std::int64_t samples = 0;
+};
+
+MicroBatch collate(const std::vector<const Sample*>& samples) {
+  std::vector<std::int64_t> ids, pos, labels;
+  std::vector<float> scale;
+  MicroBatch mb;
+  mb.batch.cu_seqlens.push_back(0);
+  bool any_scale = false;
+  for (const Sample* s : samples) any_scale = any_scale || !s->loss_scale.empty();
+  for (const Sample* s : samples) {
+    SWIFT_CHECK(s->labels.size() == s->input_ids.size(),
+                "[train] a sample has {} labels for {} tokens", s->labels.size(),
+                s->input_ids.size());
+    for (std::size_t t = 0; t < s->input_ids.size(); ++t) {
+      ids.push_back(s->input_ids[t]);
+      pos.push_back(static_cast<std::int64_t>(t));
+      labels.push_back(s->labels[t]);
+      if (any_scale)
+        scale.push_back(s->loss_scale.empty() ? (s->labels[t] != -100 ? 1.f : 0.f)
+                                              : s->loss_scale[t]);
+      if (t > 0 && s->labels[t] != -100) ++mb.label_tokens;
+    }
+    mb.batch.cu_seqlens.push_back(static_cast<std::int64_t>(ids.size()));
+  }
+  mb.batch.input_ids = torch::tensor(ids, torch::kInt64);
+  mb.batch.position_ids = torch::tensor(pos, torch::kInt64);
+  mb.labels = torch::tensor(labels, torch::kInt64);
+  if (any_scale) mb.loss_scale = torch::tensor(scale, torch::kFloat32);
+  mb.samples = static_cast<std::int64_t>(samples.size());
+  return mb;
+}
+
+// Correct argmax predictions over the counted (shifted) targets.
+std::int64_t correct_tokens(const at::Tensor& logits, const MicroBatch& mb) {
+  torch::NoGradGuard ng;
+  auto target = model::shifted_targets(mb.labels, mb.batch.cu_seqlens);
+  auto mask = target.ne(-100);
+  auto pred = logits.detach().argmax(-1).to(torch::kCPU);
+  return (pred.eq(target) & mask).sum().item<std::int64_t>();
+}
+
+bool is_lora_b(const std::string& name) {
+  return name.find(".lora_B.") != std::string::npos;
+}
+
+// HF's steps: values below 1 are a ratio of the total steps.
+std::int64_t every(double v, std::int64_t total) {
+  if (v > 0 && v < 1)
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(v * total)));
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(v));
+}
+
+// HF's rewrite_logs for TensorBoard: eval_x -> eval/x, everything else train/x.
+std::string tb_tag(const std::string& key) {
+  if (key.rfind("eval_", 0) == 0) return "eval/" + key.substr(5);
+  return "train/" + key;
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  std::shared_ptr<model::CausalLM> model;
+  std::shared_ptr<tuners::LoraAdapter> adapter;
+  TrainerOptions o;
+  std::vector<NamedParam> params;
+  std::unique_ptr<AdamW> opt;
+  SaveModelFn save_model;
+  std::function<void(std::int64_t)> on_step;
+  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+
+  // Sample order of one epoch: a permutation from (seed, epoch), or the dataset order.
+  std::vector<std::size_t> order(std::size_t n, std::int64_t epoch) const {
+    std::vector<std::size_t> idx(n);
+    if (!o.shuffle) {
+      for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+      return idx;
+    }
+    auto gen = at::detail::createCPUGenerator(o.seed + static_cast<std::uint64_t>(epoch));
+    auto perm = torch::randperm(static_cast<std::int64_t>(n), gen, torch::kInt64);
+    auto* p = perm.data_ptr<std::int64_t>();
+    for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<std::size_t>(p[i]);
+    return idx;
+  }
+
+  std::int64_t batches_per_epoch(std::size_t n) const {
+    const std::int64_t b = o.batch_size, N = static_cast<std::int64_t>(n);
+    return o.drop_last ? N / b : (N + b - 1) / b;
+  }
+  std::int64_t steps_per_epoch(std::size_t n) const {
+    const std::int64_t nb = batches_per_epoch(n);
+    return std::max<std::int64_t>(1, (nb + o.grad_accum - 1) / o.grad_accum);
+  }
+
+  // The micro-batches of optimizer step `step` (1-based), and the epoch progress after it.
+  std::vector<MicroBatch> window(const std::vector<Sample>& data,
+                                 std::int64_t step,
+                                 double* epoch_after) const {
+    const std::int64_t spe = steps_per_epoch(data.size()), nb = batches_per_epoch(data.size());
+    const std::int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
+    auto idx = order(data.size(), epoch);
+    std::vector<MicroBatch> out;
+    const std::int64_t first = k * o.grad_accum, last = std::min(nb, first + o.grad_accum);
+    for (std::int64_t b = first; b < last; ++b) {
+      std::vector<const Sample*> s;
+      for (std::int64_t i = b * o.batch_size;
+           i <
+           std::min<std::int64_t>((b + 1) * o.batch_size, static_cast<std::int64_t>(data.size()));
+           ++i)
+        s.push_back(&data[idx[static_cast<std::size_t>(i)]]);
+      out.push_back(collate(s));
+    }
+    *epoch_after = static_cast<double>(epoch) + static_cast<double>(last) / static_cast<double>(nb);
+    return out;
+  }
+
+  model::ForwardContext context(bool training) const {
+    model::ForwardContext ctx;
+    ctx.adapters = adapter.get();
+    ctx.checkpoint_layers = training && o.gradient_checkpointing;
+    return ctx;
+  }
+};
+
+Trainer::Trainer(std::shared_ptr<model::CausalLM> model,
+                 std::shared_ptr<tuners::LoraAdapter> adapter,
+                 TrainerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.model = std::move(model);
+  m.adapter = std::move(adapter);
+  m.o = std::move(options);
+  SWIFT_CHECK(m.o.batch_size > 0, "[train] per_device_train_batch_size must be > 0, got {}",
+              m.o.batch_size);
+  SWIFT_CHECK(m.o.eval_batch_size > 0, "[train] per_device_eval_batch_size must be > 0, got {}",
+              m.o.eval_batch_size);
+  SWIFT_CHECK(m.o.grad_accum > 0, "[train] gradient_accumulation_steps must be > 0, got {}",
+              m.o.grad_accum);
+  SWIFT_CHECK(m.o.max_steps > 0 || m.o.num_train_epochs > 0,
+              "[train] nothing to do: set --max_steps or --num_train_epochs above 0");
+  SWIFT_CHECK(std::isfinite(m.o.learning_rate) && m.o.learning_rate >= 0,
+              "[train] learning_rate must be a finite value >= 0, got {}", m.o.learning_rate);
+  SWIFT_CHECK(m.o.max_grad_norm >= 0, "[train] max_grad_norm must be >= 0, got {}",
+              m.o.max_grad_norm);
+  if (m.adapter) {
+    m.model->set_requires_grad(false);
+    m.adapter->set_requires_grad(true);
+    for (auto& [name, t] : m.adapter->named_parameters()) {
+      NamedParam p{name, t, weight_decay_applies(name), 1.0};
+      if (m.o.lorap_lr_ratio > 0 && is_lora_b(name)) p.lr_ratio = m.o.lorap_lr_ratio;
+      m.params.push_back(p);
+    }
+  } else {
+    for (auto& [name, t] : m.model->parameters())
+      if (t.requires_grad()) m.params.push_back({name, t, weight_decay_applies(name), 1.0});
+  }
+  SWIFT_CHECK(!m.params.empty(),
+              "[train] no trainable parameters: every parameter is frozen (check "
+              "--freeze_parameters* / --trainable_parameters*)");
+  for (const auto& p : m.params)
+    SWIFT_CHECK(p.param.scalar_type() == torch::kFloat32 || !m.adapter,
+                "[train] trainable tensor {} is not float32", p.name);
+  m.opt = std::make_unique<AdamW>(m.params, m.o.adam);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::set_save_model(SaveModelFn fn) {
+  impl_->save_model = std::move(fn);
+}
+void Trainer::set_step_callback(std::function<void(std::int64_t)> fn) {
+  impl_->on_step = std::move(fn);
+}
+void Trainer::set_summary(nlohmann::ordered_json summary) {
+  impl_->summary = std::move(summary);
+}
+const std::vector<NamedParam>& Trainer::trainable() const {
+  return impl_->params;
+}
+AdamW& Trainer::optimizer() {
+  return *impl_->opt;
+}
+
+std::int64_t Trainer::total_steps(std::size_t num_train) const {
+  const auto& o = impl_->o;
+  if (o.max_steps > 0) return o.max_steps;
+  return static_cast<std::int64_t>(
+      std::ceil(o.num_train_epochs * static_cast<double>(impl_->steps_per_epoch(num_train))));
+}
+
+std::pair<double, double> Trainer::evaluate(const std::vector<Sample>& data) const {
+  const auto& m = *impl_;
+  torch::NoGradGuard ng;
+  double loss_sum = 0, weight = 0;
+  std::int64_t correct = 0, counted = 0;
+  auto ctx = m.context(false);
+  for (std::size_t b = 0; b < data.size(); b += static_cast<std::size_t>(m.o.eval_batch_size)) {
+    std::vector<const Sample*> s;
+    for (std::size_t i = b;
+         i < std::min(data.size(), b + static_cast<std::size_t>(m.o.eval_batch_size)); ++i)
+      s.push_back(&data[i]);
+    auto mb = collate(s);
+    auto logits = m.model->forward(mb.batch, ctx);
+    auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
+    if (ls.tokens == 0) continue;
+    loss_sum +=
+        ls.sum.item<double>() / static_cast<double>(ls.tokens) * static_cast<double>(s.size());
+    weight += static_cast<double>(s.size());
+    correct += correct_tokens(logits, mb);
+    counted += ls.tokens;
+  }
+  SWIFT_CHECK(weight > 0, "[train] the validation set has no label tokens to evaluate");
+  return {loss_sum / weight, counted ? static_cast<double>(correct) / counted : 0.0};
+}
+
+TrainResult Trainer::train(const std::vector<Sample>& train_set,
+                           const std::vector<Sample>& val_set,
+                           std::int64_t start_step) {
+  auto& m = *impl_;
+  auto& o = m.o;
+  SWIFT_CHECK(!train_set.empty(), "[train] the training set is empty");
+  const std::int64_t total = total_steps(train_set.size());
+  SWIFT_CHECK(start_step >= 0 && start_step <= total,
+              "[train] cannot start at step {} of a {}-step run", start_step, total);
+  const std::int64_t warmup = warmup_steps_for(total, o.warmup_steps, o.warmup_ratio);
+  const LrSchedule sched =
+      make_lr_schedule(o.lr_scheduler_type, warmup, total, o.learning_rate, o.lr_scheduler_kwargs);
+  const bool writes = !o.output_dir.empty();
+  const bool has_val = !val_set.empty();
+  const std::int64_t log_every = every(static_cast<double>(o.logging_steps), total);
+  const std::int64_t eval_every = every(o.eval_steps, total);
+  const std::int64_t save_every = every(o.save_steps, total);
+  const std::int64_t spe = m.steps_per_epoch(train_set.size());
+
+  std::unique_ptr<EventWriter> tb;
+  std::string tb_dir;
+  if (writes) {
+    std::filesystem::create_directories(o.output_dir);
+    tb_dir = o.logging_dir.empty() ? fs::join(o.output_dir, "runs") : o.logging_dir;
+    if (o.tensorboard) tb = std::make_unique<EventWriter>(tb_dir);
+  }
+  const std::string jsonl = writes ? fs::join(o.output_dir, "logging.jsonl") : "";
+
+  TrainResult result;
+  result.global_step = start_step;
+  TrainState state;  // what trainer_state.json and resume keep
+  if (start_step > 0 && writes) {
+    // log_history of the resumed run is continued by the caller through set_summary's state;
+    // the trainer starts a fresh history list for what it adds.
+  }
+  const auto t0 = Clock::now();
+  std::unique_ptr<ProgressBar> bar;
+  if (o.progress_bar) {
+    bar = std::make_unique<ProgressBar>("Train", static_cast<std::uint64_t>(total));
+    bar->set(static_cast<std::uint64_t>(start_step));
+  }
+  double since_log_loss = 0, since_log_acc = 0;
+  std::int64_t since_log = 0, last_logged = start_step;
+  double loss_total = 0;
+  double epoch_now = 0;
+  std::optional<double> pending_best;
+
+  auto emit = [&](nlohmann::ordered_json logs, std::int64_t step) {
+    if (tb) {
+      for (const auto& [k, v] : logs.items())
+        if (v.is_number()) tb->scalar(tb_tag(k), v.get<float>(), step);
+    }
+    result.log_history.push_back(logs);
+    TrainProgress p;
+    p.global_step = step;
+    p.max_steps = total;
+    p.start_step = start_step;
+    p.elapsed_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    add_train_message(logs, p);
+    if (writes) append_jsonl(jsonl, logs);
+    if (bar) {
+      bar->close();
+      bar.reset();
+    }
+    std::fprintf(stderr, "%s\n", py_json_dumps(logs).c_str());
+    if (o.progress_bar && step < total) {
+      bar = std::make_unique<ProgressBar>("Train", static_cast<std::uint64_t>(total));
+      bar->set(static_cast<std::uint64_t>(step));
+    }
+  };
+
+  auto do_eval = [&](std::int64_t step) {
+    const auto e0 = Clock::now();
+    auto [loss, acc] = evaluate(val_set);
+    const double secs = std::chrono::duration<double>(Clock::now() - e0).count();
+    nlohmann::ordered_json logs;
+    logs["eval_loss"] = loss;
+    logs["eval_token_acc"] = acc;
+    logs["eval_runtime"] = py_round(secs, 4);
+    logs["eval_samples_per_second"] =
+        py_round(static_cast<double>(val_set.size()) / std::max(secs, 1e-9), 3);
+    const double eval_steps_n = std::ceil(static_cast<double>(val_set.size()) / o.eval_batch_size);
+    logs["eval_steps_per_second"] = py_round(eval_steps_n / std::max(secs, 1e-9), 3);
+    logs["epoch"] = epoch_now;
+    emit(logs, step);
+    const double metric = loss;  // metric_for_best_model "loss" (the only one without generation)
+    if (!result.best_metric ||
+        (o.greater_is_better ? metric > *result.best_metric : metric < *result.best_metric)) {
+      pending_best = metric;
+    }
+  };
+
+  auto do_save = [&](std::int64_t step) {
+    const std::string final_dir = fs::join(o.output_dir, "checkpoint-" + std::to_string(step));
+    if (pending_best) {
+      result.best_metric = pending_best;
+      result.best_checkpoint = final_dir;
+      pending_best.reset();
+    }
+    state.global_step = step;
+    state.max_steps = total;
+    state.epoch = epoch_now;
+    state.logging_steps = log_every;
+    state.eval_steps = eval_every;
+    state.save_steps = save_every;
+    state.train_batch_size = o.batch_size;
+    state.num_train_epochs = static_cast<std::int64_t>(std::ceil(static_cast<double>(total) / spe));
+    state.log_history = result.log_history;
+    state.best_metric = result.best_metric;
+    state.best_model_checkpoint = result.best_checkpoint;
+    write_checkpoint(final_dir, [&](const std::string& dir) {
+      if (m.save_model) m.save_model(dir);
+      write_trainer_state(dir, state);
+      if (!o.save_only_model) write_optimizer_state(dir, *m.opt, o.seed, step);
+    });
+    result.last_checkpoint = final_dir;
+    rotate_checkpoints(o.output_dir, o.save_total_limit ? *o.save_total_limit : 0,
+                       result.best_checkpoint.empty()
+                           ? std::nullopt
+                           : std::optional<std::string>(result.best_checkpoint));
+  };
+
+  for (std::int64_t step = start_step + 1; step <= total; ++step) {
+    auto mbs = m.window(train_set, step, &epoch_now);
+    std::int64_t window_tokens = 0;
+    for (const auto& mb : mbs) window_tokens += mb.label_tokens;
+    SWIFT_CHECK(window_tokens > 0,
+                "[train] step {}: no label tokens in its {} micro-batches (every label is -100); "
+                "check the dataset's assistant turns and --loss_scale",
+                step, mbs.size());
+    double step_loss = 0;
+    std::int64_t correct = 0;
+    auto ctx = m.context(true);
+    for (const auto& mb : mbs) {
+      auto logits = m.model->forward(mb.batch, ctx);
+      auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
+      auto loss = ls.sum / static_cast<double>(window_tokens);
+      loss.backward();
+      step_loss += loss.item<double>();
+      correct += correct_tokens(logits, mb);
+    }
+    const double grad_norm = clip_grad_norm(m.params, o.max_grad_norm);
+    SWIFT_CHECK(std::isfinite(step_loss) && std::isfinite(grad_norm),
+                "[train] step {}: the loss is {} and the gradient norm {}; training stopped "
+                "before the update. Try a lower --learning_rate, --max_grad_norm 1, float32 "
+                "(--torch_dtype float32), or check the data of this step",
+                step, step_loss, grad_norm);
+    const double lr = sched.lr(step - 1);
+    m.opt->step(lr);
+    m.opt->zero_grad();
+
+    StepRecord rec{
+        step, step_loss,     grad_norm,
+        lr,   window_tokens, static_cast<double>(correct) / static_cast<double>(window_tokens)};
+    result.steps.push_back(rec);
+    result.global_step = step;
+    loss_total += step_loss;
+    since_log_loss += step_loss;
+    since_log_acc += rec.token_acc;
+    ++since_log;
+    if (bar) bar->set(static_cast<std::uint64_t>(step));
+    if (m.on_step) m.on_step(step);
+
+    const bool last = step == total;
+    const bool epoch_end = step % spe == 0;
+    bool should_log =
+        o.logging_strategy != "no" && ((o.logging_first_step && step == 1) ||
+                                       (o.logging_strategy == "steps" && step % log_every == 0) ||
+                                       (o.logging_strategy == "epoch" && epoch_end) || last);
+    bool should_eval = has_val && o.eval_strategy != "no" &&
+                       ((o.eval_strategy == "steps" && step % eval_every == 0) ||
+                        (o.eval_strategy == "epoch" && epoch_end) || last);
+    bool should_save = writes && o.save_strategy != "no" &&
+                       ((o.save_strategy == "steps" && step % save_every == 0) ||
+                        (o.save_strategy == "epoch" && epoch_end) || last);
+    if (should_log) {
+      nlohmann::ordered_json logs;
+      logs["loss"] = since_log_loss / static_cast<double>(step - last_logged);
+      logs["grad_norm"] = grad_norm;
+      logs["learning_rate"] = sched.lr(step);
+      logs["token_acc"] = since_log_acc / static_cast<double>(since_log);
+      logs["epoch"] = epoch_now;
+      emit(logs, step);
+      since_log_loss = since_log_acc = 0;
+      since_log = 0;
+      last_logged = step;
+    }
+    if (should_eval) do_eval(step);
+    if (should_save) do_save(step);
+  }
+  if (bar) bar->close();
+  const double runtime = std::chrono::duration<double>(Clock::now() - t0).count();
+  const std::int64_t ran = total - start_step;
+  result.train_loss = ran > 0 ? loss_total / static_cast<double>(ran) : 0.0;
+  nlohmann::ordered_json end;
+  end["train_runtime"] = py_round(runtime, 4);
+  const double samples = static_cast<double>(ran) * o.batch_size * o.grad_accum;
+  end["train_samples_per_second"] = py_round(samples / std::max(runtime, 1e-9), 3);
+  end["train_steps_per_second"] = py_round(static_cast<double>(ran) / std::max(runtime, 1e-9), 3);
+  end["total_flos"] = 0.0;
+  end["train_loss"] = result.train_loss;
+  end["epoch"] = epoch_now;
+  emit(end, total);
+  if (writes) {
+    tb.reset();
+    nlohmann::ordered_json msg = m.summary;
+    msg["last_model_checkpoint"] = result.last_checkpoint.empty()
+                                       ? nlohmann::ordered_json()
+                                       : nlohmann::ordered_json(result.last_checkpoint);
+    msg["best_model_checkpoint"] = result.best_checkpoint.empty()
+                                       ? nlohmann::ordered_json()
+                                       : nlohmann::ordered_json(result.best_checkpoint);
+    msg["best_metric"] =
+        result.best_metric ? nlohmann::ordered_json(*result.best_metric) : nlohmann::ordered_json();
+    msg["global_step"] = total;
+    msg["log_history"] = result.log_history;
+    msg["memory"] = nlohmann::ordered_json::object();
+    append_jsonl(jsonl, msg);
+    if (o.tensorboard) {
+      try {
+        plot_images(fs::join(o.output_dir, "images"), tb_dir);
+      } catch (const std::exception& e) {
+        SWIFT_WARN("could not draw images/*.png: {}", e.what());
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace swift::train
