@@ -175,7 +175,7 @@ at::Tensor CausalLM::linear(const std::string& module,
   at::Tensor w = p(module + ".weight", call);
   at::Tensor b = has_param(module + ".bias") ? p(module + ".bias", call) : at::Tensor();
   if (call.hook()) {
-    at::Tensor r = call.hook()->linear(module, x, w, b);
+    at::Tensor r = call.hook()->linear(module, x, w, b, call.ctx.training);
     if (r.defined()) return r;
   }
   return torch::nn::functional::linear(x, w, b);
@@ -269,7 +269,7 @@ ForwardOutput CausalLM::run(const PackedBatch& batch, const ForwardContext& ctx)
   at::Tensor logits;
   if (c.tie_word_embeddings) {
     at::Tensor w = p("model.embed_tokens.weight", call);
-    if (call.hook()) logits = call.hook()->linear("lm_head", x, w, at::Tensor());
+    if (call.hook()) logits = call.hook()->linear("lm_head", x, w, at::Tensor(), call.ctx.training);
     if (!logits.defined()) logits = torch::nn::functional::linear(x, w);
   } else {
     logits = linear("lm_head", x, call);

@@ -45,6 +45,7 @@ struct ForwardContext {
   std::vector<std::int64_t> rows;
   bool want_logits = true;
   bool want_hidden = false;  // last hidden states (after the final norm)
+  bool training = false;     // a training forward: adapter dropout is active
   // Recompute each decoder layer in the backward pass instead of keeping its activations
   // (--gradient_checkpointing); only matters when gradients are being recorded.
   bool checkpoint_layers = false;

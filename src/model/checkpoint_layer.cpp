@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <mutex>
 
 #include "model/call.h"
 
@@ -18,7 +19,20 @@ struct CallCopy : torch::CustomClassHolder {
   ForwardContext ctx;
   PackedBatch batch;
   std::map<std::string, std::pair<at::Tensor, at::Tensor>> rope;
+  at::Tensor rng;  // the default CPU generator before the layer ran (dropout masks)
 };
+
+at::Tensor generator_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_generator_state(const at::Tensor& s) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(s);
+}
 
 struct LayerFunction : public torch::autograd::Function<LayerFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* actx,
@@ -26,6 +40,7 @@ struct LayerFunction : public torch::autograd::Function<LayerFunction> {
                             c10::intrusive_ptr<CallCopy> state) {
     actx->save_for_backward({x});
     CausalLM::Call call{state->ctx, state->batch, state->rope};
+    if (state->ctx.training) state->rng = generator_state();
     at::Tensor y = state->model->decoder_layer(state->layer, x, call);
     actx->saved_data["state"] = c10::IValue::make_capsule(std::move(state));
     return y;
@@ -39,9 +54,16 @@ struct LayerFunction : public torch::autograd::Function<LayerFunction> {
     at::Tensor x = saved[0].detach().requires_grad_(true);
     at::Tensor y;
     {
+      // Same dropout masks as the forward: replay the generator from where the layer started.
+      at::Tensor after;
+      if (state->rng.defined()) {
+        after = generator_state();
+        set_generator_state(state->rng);
+      }
       torch::AutoGradMode enable(true);
       CausalLM::Call call{state->ctx, state->batch, state->rope};
       y = state->model->decoder_layer(state->layer, x, call);
+      if (after.defined()) set_generator_state(after);
     }
     torch::autograd::backward({y}, {grads[0]});
     return {x.grad(), at::Tensor()};

@@ -15,11 +15,14 @@ class AdapterHook {
   virtual ~AdapterHook() = default;
   // Output of linear module `module` (HF module path, e.g. model.layers.0.self_attn.q_proj) for
   // input x [..., in] with the effective weight [out, in] and bias [out] (undefined if none).
-  // Returns an undefined tensor when the module has no adapter.
+  // Returns an undefined tensor when the module has no adapter. `training`: a training forward
+  // (LoRA dropout is active; it draws from libtorch's default CPU generator, whose state
+  // activation checkpointing restores for the recomputation).
   virtual at::Tensor linear(const std::string& module,
                             const at::Tensor& x,
                             const at::Tensor& weight,
-                            const at::Tensor& bias) = 0;
+                            const at::Tensor& bias,
+                            bool training = false) = 0;
   // Effective value of parameter `name` (e.g. ...mlp.experts.gate_up_proj plus a LoRA delta, or a
   // modules_to_save copy); returns `value` when nothing applies.
   virtual at::Tensor param(const std::string& name, const at::Tensor& value) = 0;

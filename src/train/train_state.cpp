@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -149,6 +150,33 @@ std::int64_t read_optimizer_state(const std::string& dir, AdamW& opt) {
     }
   opt.load_state(tensors, j["steps"].get<std::int64_t>());
   return j.value("global_step", j["steps"].get<std::int64_t>());
+}
+
+void write_rng_state(const std::string& dir) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  at::Tensor state;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state = gen.get_state();
+  }
+  io::save_tensors(fs::join(dir, "rng_state.safetensors"), {{"cpu", state}},
+                   {{"format", "swift.cpp rng state 1"}});
+}
+
+void read_rng_state(const std::string& dir) {
+  const std::string path = fs::join(dir, "rng_state.safetensors");
+  fs::require_file(path, "train", "the checkpoint has no RNG state; use --resume_only_model true");
+  io::SafetensorsFile st(path);
+  const auto* info = st.find("cpu");
+  SWIFT_CHECK(info && info->dtype == io::DType::kU8, "[train] {}: no uint8 tensor 'cpu'", path);
+  auto t = io::to_tensor(st, *info);
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  try {
+    gen.set_state(t);
+  } catch (const c10::Error&) {
+    SWIFT_FAIL("[train] {}: not a CPU generator state of this libtorch", path);
+  }
 }
 
 }  // namespace swift::train

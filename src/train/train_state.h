@@ -39,5 +39,9 @@ void write_optimizer_state(const std::string& dir,
                            std::int64_t step);
 // Restores `opt` from a checkpoint folder; returns the checkpoint's global step.
 std::int64_t read_optimizer_state(const std::string& dir, AdamW& opt);
+// libtorch's default CPU generator (dropout masks) as rng_state.safetensors, so that a resumed
+// run draws what the uninterrupted run drew.
+void write_rng_state(const std::string& dir);
+void read_rng_state(const std::string& dir);
 
 }  // namespace swift::train

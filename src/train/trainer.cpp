@@ -154,6 +154,7 @@ struct Trainer::Impl {
     model::ForwardContext ctx;
     ctx.adapters = adapter.get();
     ctx.checkpoint_layers = training && o.gradient_checkpointing;
+    ctx.training = training;
     return ctx;
   }
 };
@@ -362,7 +363,10 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
     write_checkpoint(final_dir, [&](const std::string& dir) {
       if (m.save_model) m.save_model(dir);
       write_trainer_state(dir, state);
-      if (!o.save_only_model) write_optimizer_state(dir, *m.opt, o.seed, step);
+      if (!o.save_only_model) {
+        write_optimizer_state(dir, *m.opt, o.seed, step);
+        write_rng_state(dir);
+      }
     });
     result.last_checkpoint = final_dir;
     rotate_checkpoints(o.output_dir, o.save_total_limit ? *o.save_total_limit : 0,

@@ -83,6 +83,7 @@ TEST(Forward, CheckpointedLayersGiveTheSameGradients) {
     labels.narrow(0, 0, 2).fill_(-100);
     swift::tuners::LoraOptions o;
     o.r = 4;
+    o.dropout = 0.3;  // the recomputation must draw the same dropout masks
     auto ad = swift::tuners::LoraAdapter::create(*lm, o);
     for (auto& [n, t] : ad->named_parameters()) {
       torch::NoGradGuard ng;
@@ -104,6 +105,8 @@ TEST(Forward, CheckpointedLayersGiveTheSameGradients) {
         swift::model::ForwardContext ctx;
         ctx.adapters = lora ? ad.get() : nullptr;
         ctx.checkpoint_layers = ck == 1;
+        ctx.training = true;
+        torch::manual_seed(7);
         auto out = lm->run(batch, ctx);
         auto ls = swift::model::causal_lm_loss_sum(out.logits, labels, batch.cu_seqlens);
         auto loss = ls.sum / static_cast<double>(ls.tokens);
@@ -116,6 +119,17 @@ TEST(Forward, CheckpointedLayersGiveTheSameGradients) {
         }
       }
       EXPECT_EQ(losses[0], losses[1]) << arch;
+      if (lora) {  // dropout really is applied in training forwards, and only there
+        torch::NoGradGuard ng;
+        swift::model::ForwardContext ctx;
+        ctx.adapters = ad.get();
+        auto eval1 = lm->forward(batch, ctx);
+        ctx.training = true;
+        auto train1 = lm->forward(batch, ctx);
+        EXPECT_GT((eval1 - train1).abs().max().item<double>(), 1e-6) << arch;
+        ctx.training = false;
+        EXPECT_TRUE(torch::equal(eval1, lm->forward(batch, ctx))) << arch;
+      }
       for (std::size_t i = 0; i < params.size(); ++i)
         EXPECT_LT((grads[0][i] - grads[1][i]).abs().max().item<double>(),
                   1e-6 * std::max(1.0, grads[0][i].abs().max().item<double>()))
