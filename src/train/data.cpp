@@ -85,14 +85,14 @@ void post_process(const Rows& rows,
     return;
   }
   if (ratio == 1.0) {
-    SWIFT_CHECK(n <= len, "[data] {}: #{} asks for more validation rows than the {} it holds",
-                word, n, len);
+    SWIFT_CHECK(n <= len, "[data] {}: #{} asks for more validation rows than the {} it holds", word,
+                n, len);
     *val = select(rows, sample_indices(len, n, shuffle, rs));
     return;
   }
   const std::size_t train_len = std::min(len, n);
-  const std::size_t val_sample = std::max<std::size_t>(
-      static_cast<std::size_t>(static_cast<double>(train_len) * ratio), 1);
+  const std::size_t val_sample =
+      std::max<std::size_t>(static_cast<std::size_t>(static_cast<double>(train_len) * ratio), 1);
   SWIFT_CHECK(n > val_sample,
               "[data] {}: --split_dataset_ratio {} leaves no training rows out of {}", word, ratio,
               n);
@@ -108,7 +108,8 @@ void post_process(const Rows& rows,
     for (std::size_t i = 0; i < len; ++i)
       (i < val_sample ? test_idx : train_idx).push_back(static_cast<std::size_t>(perm[i]));
   } else {
-    for (std::size_t i = 0; i < len; ++i) (i < len - val_sample ? train_idx : test_idx).push_back(i);
+    for (std::size_t i = 0; i < len; ++i)
+      (i < len - val_sample ? train_idx : test_idx).push_back(i);
   }
   Rows split_train = select(rows, train_idx);
   *val = select(rows, test_idx);
@@ -167,6 +168,15 @@ Encoded1 encode_row(const OJson& row, const DataOptions& o, const tmpl::SwiftTem
     msgs = std::move(kept);
     eo.system = std::nullopt;
   }
+  // Template._get_std_messages: a conversation that opens with the assistant (pre-training
+  // text) gets an empty user turn before it.
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    if (msgs[i].is_object() && msgs[i].value("role", "") == "system") continue;
+    if (msgs[i].is_object() && msgs[i].value("role", "") == "assistant")
+      msgs.insert(msgs.begin() + static_cast<std::ptrdiff_t>(i),
+                  OJson{{"role", "user"}, {"content", ""}});
+    break;
+  }
   tmpl::Encoded e;
   try {
     e = t.encode(msgs, eo);
@@ -198,6 +208,11 @@ Encoded1 encode_row(const OJson& row, const DataOptions& o, const tmpl::SwiftTem
     }
   } else {
     r.samples.push_back(make(0, n));
+    // Template._truncate: a truncated row starts untrained again (the template's own cut
+    // leaves the first label as it was).
+    Sample& s = r.samples.back();
+    if (!s.labels.empty()) s.labels[0] = -100;
+    if (!s.loss_scale.empty()) s.loss_scale[0] = 0.f;
   }
   bool any = false;
   for (const auto& s : r.samples) any = any || trains_something(s);
@@ -213,8 +228,8 @@ std::vector<Encoded1> encode_all(const Rows& rows,
                                  const DataOptions& o,
                                  const tmpl::SwiftTemplate& t) {
   std::vector<Encoded1> out(rows.size());
-  const std::size_t threads = std::min<std::size_t>(
-      rows.size(), static_cast<std::size_t>(std::max(1, o.num_proc)));
+  const std::size_t threads =
+      std::min<std::size_t>(rows.size(), static_cast<std::size_t>(std::max(1, o.num_proc)));
   if (threads <= 1) {
     for (std::size_t i = 0; i < rows.size(); ++i) out[i] = encode_row(rows[i], o, t);
     return out;
@@ -223,7 +238,8 @@ std::vector<Encoded1> encode_all(const Rows& rows,
   std::vector<std::thread> pool;
   for (std::size_t k = 0; k < threads; ++k)
     pool.emplace_back([&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < rows.size();) out[i] = encode_row(rows[i], o, t);
+      for (std::size_t i; (i = next.fetch_add(1)) < rows.size();)
+        out[i] = encode_row(rows[i], o, t);
     });
   for (auto& th : pool) th.join();
   return out;
@@ -261,20 +277,22 @@ std::vector<Sample> encode_set(const Rows& rows,
   }
   const std::size_t dropped = st->total - st->kept;
   if (dropped > 0) {
-    report->push_back(fmt::format("Dataset filtered, origin length: {}, filtered dataset length: {}",
-                                  st->total, st->kept));
+    report->push_back(fmt::format(
+        "Dataset filtered, origin length: {}, filtered dataset length: {}", st->total, st->kept));
     report->push_back(fmt::format("{}: dropped {} of {} rows: {}", which, dropped, st->total,
                                   reasons_text(st->dropped)));
   }
-  SWIFT_CHECK(static_cast<double>(dropped) <= o.load.max_drop_ratio * static_cast<double>(st->total),
-              "[data] {} of {} {} rows could not be used ({}), more than the allowed {}%; first: "
-              "{}. Raise --max_length, use --truncation_strategy left/right, or fix the data",
-              dropped, st->total, which, reasons_text(st->dropped), o.load.max_drop_ratio * 100,
-              first_bad);
+  SWIFT_CHECK(
+      static_cast<double>(dropped) <= o.load.max_drop_ratio * static_cast<double>(st->total),
+      "[data] {} of {} {} rows could not be used ({}), more than the allowed {}%; first: "
+      "{}. Raise --max_length, use --truncation_strategy left/right, or fix the data",
+      dropped, st->total, which, reasons_text(st->dropped), o.load.max_drop_ratio * 100, first_bad);
   return out;
 }
 
-std::string format_fixed(double v) { return fmt::format("{:.6f}", v); }
+std::string format_fixed(double v) {
+  return fmt::format("{:.6f}", v);
+}
 
 }  // namespace
 
@@ -304,7 +322,8 @@ LengthStats length_stats(const std::vector<std::int64_t>& lengths) {
   }
   s.mean = sum / static_cast<double>(s.size);
   double sq = 0;
-  for (auto v : lengths) sq += (static_cast<double>(v) - s.mean) * (static_cast<double>(v) - s.mean);
+  for (auto v : lengths)
+    sq += (static_cast<double>(v) - s.mean) * (static_cast<double>(v) - s.mean);
   s.std = std::sqrt(sq / static_cast<double>(s.size));
   s.text = fmt::format("{}±{}, min={}, max={}, size={}", format_fixed(s.mean), format_fixed(s.std),
                        format_fixed(s.min), format_fixed(s.max), s.size);
@@ -441,8 +460,8 @@ PreparedData prepare_data(const DataOptions& opts,
     SWIFT_CHECK(!ec, "[data] cannot create {}: {}", output_dir, ec.message());
     out.val_dataset_path = fs::join(output_dir, "val_dataset.jsonl");
     fs::write_file_atomic(out.val_dataset_path, text);
-    report.push_back(fmt::format(
-        "The split dataset from the training set will be saved at: `{}`.", out.val_dataset_path));
+    report.push_back(fmt::format("The split dataset from the training set will be saved at: `{}`.",
+                                 out.val_dataset_path));
   }
 
   if (!train.empty()) out.train = encode_set(train, "train", o, tmpl, &out.train_stats, &report);

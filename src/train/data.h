@@ -37,7 +37,7 @@ struct DataOptions {
   std::int64_t max_length = 0;  // 0: no limit (the trainer fills max_model_len when unset)
   std::string truncation_strategy = "delete";  // delete | left | right | split (pt only)
   bool packing = false;
-  std::int64_t packing_length = 0;  // 0: max_length
+  std::int64_t packing_length = 0;           // 0: max_length
   std::string packing_strategy = "binpack";  // binpack | sequential
   int packing_num_proc = 1;
   // ms-swift encodes lazily in the dataloader and logs no length statistics; here rows are
@@ -45,8 +45,8 @@ struct DataOptions {
   bool lazy_tokenize = false;
   int num_proc = 1;
   bool strict = false;
-  bool pretrain = false;           // swift pt: loss_scale all, generation template
-  bool use_chat_template = true;   // false: build the template from generation_template_meta
+  bool pretrain = false;          // swift pt: loss_scale all, generation template
+  bool use_chat_template = true;  // false: build the template from generation_template_meta
   bool disable_ignore_empty_think = false;
   tmpl::EncodeOptions encode;
   dataset::LoadOptions load;

@@ -84,7 +84,8 @@ class Pcg64 {
   explicit Pcg64(std::uint64_t seed) {
     auto w = seed_sequence_state(seed, 8);  // generate_state(4, uint64), little-endian pairs
     auto word = [&](int k) {
-      return static_cast<std::uint64_t>(w[2 * k]) | (static_cast<std::uint64_t>(w[2 * k + 1]) << 32);
+      return static_cast<std::uint64_t>(w[2 * k]) |
+             (static_cast<std::uint64_t>(w[2 * k + 1]) << 32);
     };
     u128 s = (static_cast<u128>(word(0)) << 64) | word(1);
     u128 i = (static_cast<u128>(word(2)) << 64) | word(3);

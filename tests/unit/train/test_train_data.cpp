@@ -89,16 +89,17 @@ class CharTokenizer : public swift::tok::Tokenizer {
   swift::tok::TokenizerConfig cfg_;
 };
 
-std::shared_ptr<CharTokenizer> tokenizer() { return std::make_shared<CharTokenizer>(); }
+std::shared_ptr<CharTokenizer> tokenizer() {
+  return std::make_shared<CharTokenizer>();
+}
 
 tmpl::SwiftTemplate chatml() {
   return tmpl::SwiftTemplate(tmpl::get_template_meta("chatml"), tokenizer());
 }
 
 OJson chat_row(const std::string& q, const std::string& r) {
-  return OJson{{"messages",
-                OJson::array({OJson{{"role", "user"}, {"content", q}},
-                              OJson{{"role", "assistant"}, {"content", r}}})}};
+  return OJson{{"messages", OJson::array({OJson{{"role", "user"}, {"content", q}},
+                                          OJson{{"role", "assistant"}, {"content", r}}})}};
 }
 
 // a.jsonl: aq0..aq22, b.jsonl: bq0..bq6, as the reference run had them.
@@ -138,10 +139,11 @@ TEST(NumpyRandom, DefaultRngPermutationEqualsNumpy) {
             (std::vector<std::int64_t>{4, 6, 2, 7, 3, 5, 9, 0, 8, 1}));
   EXPECT_EQ(np::default_rng_permutation(42, 10),
             (std::vector<std::int64_t>{5, 6, 0, 7, 3, 2, 4, 9, 1, 8}));
-  EXPECT_EQ(np::default_rng_permutation(12345, 7), (std::vector<std::int64_t>{4, 3, 0, 2, 1, 6, 5}));
+  EXPECT_EQ(np::default_rng_permutation(12345, 7),
+            (std::vector<std::int64_t>{4, 3, 0, 2, 1, 6, 5}));
   EXPECT_EQ(np::default_rng_permutation(2147483646, 20),
-            (std::vector<std::int64_t>{0, 17, 5, 3, 16, 15, 7, 6, 12, 11, 2, 13, 10, 1, 19, 4, 8,
-                                       18, 9, 14}));
+            (std::vector<std::int64_t>{0, 17, 5,  3, 16, 15, 7, 6,  12, 11,
+                                       2, 13, 10, 1, 19, 4,  8, 18, 9,  14}));
 }
 
 TEST(NumpyRandom, RandomStateEqualsNumpy) {
@@ -150,12 +152,13 @@ TEST(NumpyRandom, RandomStateEqualsNumpy) {
   for (int i = 0; i < 4; ++i) seeds.push_back(np::get_seed(rs));
   EXPECT_EQ(seeds, (std::vector<std::uint32_t>{1608637542, 1273642419, 1935803228, 787846414}));
   np::RandomState r7(7);
-  EXPECT_EQ(r7.permutation(12),
-            (std::vector<std::int64_t>{7, 10, 2, 5, 0, 1, 11, 8, 3, 6, 9, 4}));
+  EXPECT_EQ(r7.permutation(12), (std::vector<std::int64_t>{7, 10, 2, 5, 0, 1, 11, 8, 3, 6, 9, 4}));
   EXPECT_EQ(r7.permutation(5), (std::vector<std::int64_t>{1, 3, 4, 0, 2}));
 }
 
-DataOptions base_options(const std::vector<std::string>& words, double ratio, bool shuffle,
+DataOptions base_options(const std::vector<std::string>& words,
+                         double ratio,
+                         bool shuffle,
                          std::uint64_t seed) {
   DataOptions o;
   o.dataset = words;
@@ -185,34 +188,35 @@ TEST(PrepareData, SplitAndShuffleEqualMsSwift) {
   {
     auto d = swift::train::prepare_data(base_options({f.a, f.b}, 0.1, true, 3), t, "");
     EXPECT_EQ(queries(d.train),
-              (Names{"bq5", "aq14", "bq0", "aq1",  "aq12", "aq11", "aq16", "aq10", "bq4",
-                     "aq4", "aq8",  "aq20", "aq15", "aq2", "aq19", "bq6",  "aq5",  "aq0",
-                     "aq21", "bq2", "aq17", "aq13", "aq6", "aq7",  "aq3",  "aq22", "bq3"}));
+              (Names{"bq5",  "aq14", "bq0",  "aq1",  "aq12", "aq11", "aq16", "aq10", "bq4",
+                     "aq4",  "aq8",  "aq20", "aq15", "aq2",  "aq19", "bq6",  "aq5",  "aq0",
+                     "aq21", "bq2",  "aq17", "aq13", "aq6",  "aq7",  "aq3",  "aq22", "bq3"}));
     EXPECT_EQ(queries(d.val), (Names{"bq1", "aq9", "aq18"}));
   }
   {
     // #N below and above the row count (repeats), no split.
     auto d =
         swift::train::prepare_data(base_options({f.a + "#10", f.b + "#12"}, 0.0, true, 42), t, "");
-    EXPECT_EQ(queries(d.train),
-              (Names{"bq6", "bq2", "bq6", "bq4", "aq21", "aq16", "aq5", "aq0", "aq13", "bq2", "aq9",
-                     "bq1", "bq4", "aq11", "aq8", "bq0", "bq5", "aq18", "bq3", "bq3", "aq1", "bq0"}));
+    EXPECT_EQ(queries(d.train), (Names{"bq6",  "bq2",  "bq6", "bq4", "aq21", "aq16", "aq5", "aq0",
+                                       "aq13", "bq2",  "aq9", "bq1", "bq4",  "aq11", "aq8", "bq0",
+                                       "bq5",  "aq18", "bq3", "bq3", "aq1",  "bq0"}));
     EXPECT_TRUE(d.val.empty());
   }
   {
     auto d = swift::train::prepare_data(base_options({f.a + "#30"}, 0.25, true, 42), t, "");
     EXPECT_EQ(queries(d.train),
-              (Names{"aq20", "aq1", "aq11", "aq17", "aq6",  "aq5",  "aq7",  "aq11", "aq15",
-                     "aq17", "aq16", "aq22", "aq6", "aq14", "aq4",  "aq20", "aq13", "aq8",
-                     "aq18", "aq10", "aq1", "aq7",  "aq2",  "aq19", "aq19"}));
+              (Names{"aq20", "aq1",  "aq11", "aq17", "aq6",  "aq5",  "aq7",  "aq11", "aq15",
+                     "aq17", "aq16", "aq22", "aq6",  "aq14", "aq4",  "aq20", "aq13", "aq8",
+                     "aq18", "aq10", "aq1",  "aq7",  "aq2",  "aq19", "aq19"}));
     EXPECT_EQ(queries(d.val), (Names{"aq3", "aq0", "aq9", "aq12", "aq21"}));
   }
   {
     auto d = swift::train::prepare_data(base_options({f.a, f.b}, 0.0, true, 42), t, "");
-    EXPECT_EQ(queries(d.train),
-              (Names{"aq3",  "aq2",  "aq7", "aq16", "aq10", "aq17", "bq0",  "aq21", "bq3", "aq13",
-                     "bq4",  "aq0",  "aq18", "aq22", "aq4", "aq6",  "bq2",  "bq6",  "aq15", "aq1",
-                     "aq12", "aq5",  "aq14", "aq11", "bq1", "bq5",  "aq19", "aq20", "aq9", "aq8"}));
+    EXPECT_EQ(
+        queries(d.train),
+        (Names{"aq3",  "aq2", "aq7",  "aq16", "aq10", "aq17", "bq0",  "aq21", "bq3",  "aq13",
+               "bq4",  "aq0", "aq18", "aq22", "aq4",  "aq6",  "bq2",  "bq6",  "aq15", "aq1",
+               "aq12", "aq5", "aq14", "aq11", "bq1",  "bq5",  "aq19", "aq20", "aq9",  "aq8"}));
   }
   {
     // --val_dataset: ratio 1, not shuffled by default; #N takes the first rows.
@@ -290,10 +294,12 @@ TEST(PrepareData, TruncationStrategies) {
   std::string path = dir + "/d.jsonl";
   std::string text;
   for (int i = 0; i < 200; ++i) text += chat_row("q" + std::to_string(i), "ok").dump() + "\n";
-  text += chat_row("a long question that does not fit", "and an answer").dump() + "\n";
+  // 34 prompt tokens (chatml pieces + the question), then 44 + 2 answer tokens.
+  const OJson long_row = chat_row("a long question", "and an answer that is long enough to be cut");
+  text += long_row.dump() + "\n";
   swift::testing::write_file(path, text);
   auto t = chatml();
-  const std::int64_t max_len = 32;
+  const std::int64_t max_len = 40;
   {
     DataOptions o = base_options({path}, 0.0, false, 42);
     o.max_length = max_len;
@@ -312,10 +318,10 @@ TEST(PrepareData, TruncationStrategies) {
     const Sample& s = d.train.back();
     EXPECT_EQ(s.input_ids.size(), static_cast<std::size_t>(max_len)) << strategy;
     EXPECT_EQ(s.labels[0], -100);
-    auto full = t.encode(chat_row("a long question that does not fit", "and an answer")["messages"],
-                         tmpl::EncodeOptions{});
+    auto full = t.encode(long_row["messages"], tmpl::EncodeOptions{});
     if (std::string(strategy) == "left")
-      EXPECT_TRUE(std::equal(s.input_ids.begin(), s.input_ids.end(), full.input_ids.end() - max_len));
+      EXPECT_TRUE(
+          std::equal(s.input_ids.begin(), s.input_ids.end(), full.input_ids.end() - max_len));
     else
       EXPECT_TRUE(std::equal(s.input_ids.begin(), s.input_ids.end(), full.input_ids.begin()));
   }
@@ -347,26 +353,22 @@ TEST(PrepareData, DropRatioAbortsAndStrictNamesTheRow) {
   o.strict = true;
   swift::testing::expect_error([&] { swift::train::prepare_data(o, t, ""); },
                                {"train row 4", "longer than max_length", "--strict"});
-  // A row with nothing to train on.
-  std::string p2 = dir + "/e.jsonl";
-  OJson row = chat_row("q", "r");
-  row["messages"][1]["loss"] = false;
-  swift::testing::write_file(p2, row.dump() + "\n" + chat_row("q2", "r2").dump() + "\n");
-  DataOptions o2 = base_options({p2}, 0.0, false, 42);
-  o2.load.max_drop_ratio = 0.5;
-  auto d = swift::train::prepare_data(o2, t, "");
-  EXPECT_EQ(d.train.size(), 1u);
+  // A row whose answer is cut off entirely (right truncation) has nothing to train on.
+  o.strict = false;
+  o.truncation_strategy = "right";
+  auto d = swift::train::prepare_data(o, t, "");
+  EXPECT_EQ(d.train.size(), 3u);
   EXPECT_EQ(d.train_stats.dropped.at("no trainable token"), 1u);
 }
 
 TEST(PrepareData, PretrainTrainsEveryToken) {
   std::string dir = swift::testing::fresh_dir("swift_train_data", "pt");
-  std::string path = dir + "/d.jsonl";
-  swift::testing::write_file(path, OJson{{"text", "hello world"}}.dump() + "\n" +
-                                       chat_row("question", "answer").dump() + "\n");
+  std::string path = dir + "/d.jsonl", chat_path = dir + "/c.jsonl";
+  swift::testing::write_file(path, OJson{{"text", "hello world"}}.dump() + "\n");
+  swift::testing::write_file(chat_path, chat_row("question", "answer").dump() + "\n");
   tmpl::SwiftTemplate t(swift::train::generation_template_meta(tmpl::get_template_meta("chatml")),
                         tokenizer());
-  DataOptions o = base_options({path}, 0.0, false, 42);
+  DataOptions o = base_options({path, chat_path}, 0.0, false, 42);
   o.pretrain = true;
   o.use_chat_template = false;
   o.encode.loss_scale = "all";
