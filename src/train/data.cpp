@@ -332,6 +332,15 @@ LengthStats length_stats(const std::vector<std::int64_t>& lengths) {
 
 DataOptions data_options_from_args(const args::ParsedArgs& p, bool pretrain) {
   const args::Arguments& a = p.values;
+  SWIFT_CHECK(!a.data.streaming,
+              "[data] --streaming is not supported yet; drop it (datasets are read into memory)");
+  SWIFT_CHECK(a.data.interleave_prob.empty(),
+              "[data] --interleave_prob is not supported yet; datasets are concatenated");
+  SWIFT_CHECK(a.data.cached_dataset.empty() && a.data.cached_val_dataset.empty(),
+              "[data] --cached_dataset / --cached_val_dataset are not supported yet; pass the "
+              "original --dataset");
+  SWIFT_CHECK(a.data.data_seed >= 0 && a.data.data_seed <= 0xffffffffLL,
+              "[data] --data_seed must be between 0 and 2**32 - 1, got {}", a.data.data_seed);
   DataOptions o;
   o.dataset = a.data.dataset;
   o.val_dataset = a.data.val_dataset;
@@ -400,6 +409,8 @@ PreparedData prepare_data(const DataOptions& opts,
   SWIFT_CHECK(ts != "split" || !opts.use_chat_template,
               "[data] `--truncation_strategy split` is currently only supported for pre-training "
               "(swift pt, or --use_chat_template false)");
+  SWIFT_CHECK(opts.data_seed <= 0xffffffffull,
+              "[data] data_seed must be between 0 and 2**32 - 1, got {}", opts.data_seed);
   DataOptions o = opts;
   o.encode.loss_scale = tmpl::resolve_loss_scale(tmpl.meta(), opts.encode.loss_scale,
                                                  opts.disable_ignore_empty_think);

@@ -48,8 +48,10 @@ struct DataOptions {
   bool pretrain = false;          // swift pt: loss_scale all, generation template
   bool use_chat_template = true;  // false: build the template from generation_template_meta
   bool disable_ignore_empty_think = false;
+  // The template options (loss_scale is resolved against the template in prepare_data);
+  // max_length and truncation_strategy above take precedence over the ones in here.
   tmpl::EncodeOptions encode;
-  dataset::LoadOptions load;
+  dataset::LoadOptions load;  // strict, max_drop_ratio, columns, hub access, self-cognition
 };
 
 // From parsed sft/pt arguments (pretrain: PretrainArguments' defaults loss_scale 'all' and

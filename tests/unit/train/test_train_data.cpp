@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_assets.h"
 #include "common/test_util.h"
 #include "train/data.h"
 
@@ -264,6 +265,14 @@ TEST(PrepareData, WritesValDatasetJsonl) {
   EXPECT_EQ(lines[0]["dataset"], f.b);
   EXPECT_NE(d.report.find("The split dataset from the training set will be saved at"),
             std::string::npos);
+  std::vector<std::int64_t> train_len, val_len;
+  for (const auto& s : d.train) train_len.push_back(static_cast<std::int64_t>(s.input_ids.size()));
+  for (const auto& s : d.val) val_len.push_back(static_cast<std::int64_t>(s.input_ids.size()));
+  EXPECT_EQ(d.train_length_stat, swift::train::length_stats(train_len).text);
+  EXPECT_EQ(d.val_length_stat, swift::train::length_stats(val_len).text);
+  EXPECT_NE(d.report.find("Dataset Token Length: " + d.train_length_stat + "\n"),
+            std::string::npos);
+
   // No split, no file.
   std::string out2 = swift::testing::fresh_dir("swift_train_data", "out2");
   auto d2 = swift::train::prepare_data(base_options({f.b}, 0.0, true, 1), t, out2);
@@ -394,6 +403,75 @@ TEST(PrepareData, PretrainTrainsEveryToken) {
   EXPECT_EQ(sizes, (std::vector<std::size_t>{5, 5, 3, 5, 5, 5, 1}));
 }
 
+// Real tokenizers (scripts/fetch-test-assets.sh; skipped without them). Expected ids: ms-swift
+// 4.6's Template.encode in train mode on the same tokenizer folders (AutoTokenizer), built with
+// use_chat_template=False + loss_scale='all' (swift pt) and True + 'default+ignore_empty_think'
+// (swift sft on a hybrid thinking template: TemplateArguments._set_loss_scale appends it, as
+// prepare_data does through resolve_loss_scale). A lone assistant turn gets an empty user turn.
+TEST(PrepareData, PretrainEncodingEqualsMsSwift) {
+  struct Case {
+    const char* tok;
+    const char* tmpl;
+    bool chat;
+    OJson row;
+    std::vector<std::int32_t> ids, labels;
+  };
+  const OJson text{{"text", "hello world"}};
+  const OJson sft{
+      {"messages", OJson::array({OJson{{"role", "system"}, {"content", "sys"}},
+                                 OJson{{"role", "user"}, {"content", "question"}},
+                                 OJson{{"role", "assistant"}, {"content", "answer"}}})}};
+  const std::vector<Case> cases = {
+      {"qwen3", "qwen3", false, text, {14990, 1879, 151645}, {-100, 1879, 151645}},
+      {"qwen3", "qwen3", false, sft, {7841, 9217, 151645}, {-100, 9217, 151645}},
+      {"qwen3",
+       "qwen3",
+       true,
+       text,
+       {151644, 872, 198, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271, 14990, 1879,
+        151645, 198},
+       {-100, -100, -100, -100, -100, -100, -100, -100, -100, -100, -100, -100, 14990, 1879, 151645,
+        198}},
+      {"llama3", "llama3", false, text, {15339, 1917, 128001}, {-100, 1917, 128001}},
+      {"llama3", "llama3", false, sft, {7998, 9399, 128001}, {-100, 9399, 128001}},
+  };
+  int ran = 0;
+  for (const auto& c : cases) {
+    std::string dir = swift::testing::tokenizer_asset_dir(c.tok);
+    if (!std::filesystem::exists(dir + "/tokenizer.json")) continue;
+    auto tok = swift::tok::Tokenizer::from_dir(dir);
+    const auto& chat_meta = tmpl::get_template_meta(c.tmpl);
+    tmpl::SwiftTemplate t(c.chat ? chat_meta : swift::train::generation_template_meta(chat_meta),
+                          tok);
+    std::string data_dir = swift::testing::fresh_dir("swift_train_data", "real");
+    swift::testing::write_file(data_dir + "/d.jsonl", c.row.dump() + "\n");
+    DataOptions o = base_options({data_dir + "/d.jsonl"}, 0.0, false, 42);
+    o.pretrain = !c.chat;
+    o.use_chat_template = c.chat;
+    o.encode.loss_scale = c.chat ? "default" : "all";
+    auto d = swift::train::prepare_data(o, t, "");
+    ASSERT_EQ(d.train.size(), 1u);
+    EXPECT_EQ(d.train[0].input_ids, c.ids) << c.tok << " " << c.row.dump();
+    EXPECT_EQ(d.train[0].labels, c.labels) << c.tok << " " << c.row.dump();
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "tokenizer assets not downloaded";
+}
+
+TEST(PrepareData, ThreadsGiveTheSameSamples) {
+  Files f;
+  auto t = chatml();
+  DataOptions o = base_options({f.a, f.b}, 0.2, true, 5);
+  auto one = swift::train::prepare_data(o, t, "");
+  o.num_proc = 3;
+  auto three = swift::train::prepare_data(o, t, "");
+  ASSERT_EQ(one.train.size(), three.train.size());
+  for (std::size_t i = 0; i < one.train.size(); ++i)
+    EXPECT_EQ(one.train[i].input_ids, three.train[i].input_ids);
+  EXPECT_EQ(queries(one.val), queries(three.val));
+  EXPECT_EQ(one.report, three.report);
+}
+
 TEST(DataOptions, FromPtArguments) {
   auto p = swift::args::parse_args("pt", {"--model", "m", "--dataset", "a.jsonl", "b.jsonl#5",
                                           "--max_length", "128", "--data_seed", "3"});
@@ -454,6 +532,35 @@ TEST(Packing, BinsEqualMsSwift) {
   EXPECT_EQ(b2.back().size(), 33u);
   EXPECT_EQ(b2.back().front(), 1758u);
   EXPECT_EQ(b2.back().back(), 2424u);
+}
+
+TEST(PrepareData, PacksTrainAndVal) {
+  Files f;
+  auto t = chatml();
+  DataOptions o = base_options({f.a, f.b}, 0.2, true, 42);
+  o.packing = true;
+  swift::testing::expect_error([&] { swift::train::prepare_data(o, t, ""); },
+                               {"--packing needs --max_length"});
+  o.max_length = 100;
+  auto d = swift::train::prepare_data(o, t, "");
+  std::vector<std::int64_t> len;
+  for (const auto& s : d.train) len.push_back(static_cast<std::int64_t>(s.input_ids.size()));
+  EXPECT_EQ(d.train_packs, swift::train::pack_samples(len, 100));
+  ASSERT_FALSE(d.val_packs.empty());
+  std::vector<std::int64_t> packed;
+  std::size_t covered = 0;
+  for (const auto& p : d.train_packs) {
+    std::int64_t sum = 0;
+    for (auto i : p) sum += len[i];
+    EXPECT_LE(sum, 100);
+    packed.push_back(sum);
+    covered += p.size();
+  }
+  EXPECT_EQ(covered, d.train.size());
+  // ms-swift's statistics are over packed rows when packing.
+  EXPECT_EQ(d.train_length_stat, swift::train::length_stats(packed).text);
+  o.packing_length = 60;
+  EXPECT_EQ(swift::train::prepare_data(o, t, "").train_packs, swift::train::pack_samples(len, 60));
 }
 
 TEST(Collate, FlatPackedBatch) {
