@@ -112,6 +112,21 @@ struct Batch {
 };
 Batch collate(const std::vector<const Sample*>& samples);
 
+// ms-swift's BatchSamplerShard for one process (swift/dataloader/shard.py): the sample (or,
+// with packing, packed-row) indices of each micro-batch of `epoch`. Shuffled with
+// torch.randperm(total, generator seeded data_seed + epoch); the last short batch is kept
+// unless drop_last. The shuffle in prepare_data happens once at load; this one every epoch.
+std::vector<std::vector<std::size_t>> epoch_batches(std::size_t total,
+                                                    std::size_t batch_size,
+                                                    bool shuffle,
+                                                    bool drop_last,
+                                                    std::uint64_t data_seed,
+                                                    std::int64_t epoch);
+
+// torch.randperm(n, generator=torch.Generator().manual_seed(seed)) on CPU (MT19937, the
+// Fisher-Yates variant ATen keeps for n < 2^32 / 20), without libtorch.
+std::vector<std::int64_t> torch_randperm(std::int64_t n, std::uint64_t seed);
+
 // numpy's random generators, as far as the pipeline needs them (data_random.cpp).
 namespace np {
 

@@ -1,6 +1,7 @@
 // --packing and the micro-batch collation: ms-swift's PackingDataset.create_packed_idx +
 // calculate_matched_group (binpacking.to_constant_volume for "binpack", next-fit for
-// "sequential") and the padding-free flat batch every training step runs on.
+// "sequential"), the per-epoch batch order (BatchSamplerShard) and the padding-free flat batch
+// every training step runs on.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -128,6 +129,34 @@ std::vector<std::vector<std::size_t>> pack_samples(const std::vector<std::int64_
     }
   }
   return out;
+}
+
+std::vector<std::vector<std::size_t>> epoch_batches(std::size_t total,
+                                                    std::size_t batch_size,
+                                                    bool shuffle,
+                                                    bool drop_last,
+                                                    std::uint64_t data_seed,
+                                                    std::int64_t epoch) {
+  SWIFT_CHECK(batch_size > 0, "[data] the batch size must be positive");
+  std::vector<std::int64_t> order;
+  if (shuffle) {
+    order = torch_randperm(static_cast<std::int64_t>(total),
+                           data_seed + static_cast<std::uint64_t>(epoch));
+  } else {
+    order.resize(total);
+    std::iota(order.begin(), order.end(), 0);
+  }
+  std::vector<std::vector<std::size_t>> batches;
+  std::vector<std::size_t> cur;
+  for (auto i : order) {
+    cur.push_back(static_cast<std::size_t>(i));
+    if (cur.size() == batch_size) {
+      batches.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!drop_last && !cur.empty()) batches.push_back(std::move(cur));
+  return batches;
 }
 
 Batch collate(const std::vector<const Sample*>& samples) {

@@ -4,7 +4,8 @@
 //     masked-rejection randint and random_interval shuffles (#N sampling, get_seed);
 //   - default_rng(seed): SeedSequence's hash mixing -> PCG64 (128-bit LCG, XSL-RR output,
 //     32-bit draws buffered from 64-bit ones) -> Generator.permutation (Fisher-Yates from the
-//     end with random_interval), which Hugging Face datasets' shuffle / train_test_split call.
+//     end with random_interval), which Hugging Face datasets' shuffle / train_test_split call;
+//   - torch.randperm on a CPU generator (MT19937 again), which ms-swift's batch sampler uses.
 #include <numeric>
 
 #include "core/error.h"
@@ -216,3 +217,21 @@ std::vector<std::int64_t> default_rng_permutation(std::uint64_t seed, std::int64
 }
 
 }  // namespace swift::train::np
+
+namespace swift::train {
+
+std::vector<std::int64_t> torch_randperm(std::int64_t n, std::uint64_t seed) {
+  SWIFT_CHECK(n >= 0 && n < static_cast<std::int64_t>(0xffffffffu / 20),
+              "[data] {} samples are too many to shuffle", n);
+  // at::mt19937(seed) keeps the low 32 bits, as init_genrand; random() is one 32-bit draw.
+  np::RandomState mt(static_cast<std::uint32_t>(seed & 0xffffffffu));
+  std::vector<std::int64_t> r(static_cast<std::size_t>(n));
+  std::iota(r.begin(), r.end(), 0);
+  for (std::int64_t i = 0; i + 1 < n; ++i) {
+    const auto z = static_cast<std::int64_t>(mt.next_uint32() % static_cast<std::uint64_t>(n - i));
+    std::swap(r[static_cast<std::size_t>(i)], r[static_cast<std::size_t>(z + i)]);
+  }
+  return r;
+}
+
+}  // namespace swift::train

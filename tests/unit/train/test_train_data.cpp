@@ -10,7 +10,9 @@
 //   - packing: PackingDataset.create_packed_idx (calculate_matched_group per 1000-row batch,
 //     binpacking.to_constant_volume) on the length lists below, over split_list chunks for
 //     packing_num_proc > 1; the 2500-row case as a checksum (see pack_checksum);
-//   - swift.utils.stat_array([3, 5, 10]) and ([7]).
+//   - swift.utils.stat_array([3, 5, 10]) and ([7]);
+//   - torch 2.13 torch.randperm(n, generator=torch.Generator().manual_seed(s)) and
+//     swift.dataloader.shard.BatchSamplerShard(10, 3, True, drop_last, 42) (+ set_epoch(1)).
 // Nothing here needs the venv. Encoding uses a small character-level tokenizer (below) with the
 // chatml template, so every expected token sequence is visible in the test.
 #include <gtest/gtest.h>
@@ -561,6 +563,26 @@ TEST(PrepareData, PacksTrainAndVal) {
   EXPECT_EQ(d.train_length_stat, swift::train::length_stats(packed).text);
   o.packing_length = 60;
   EXPECT_EQ(swift::train::prepare_data(o, t, "").train_packs, swift::train::pack_samples(len, 60));
+}
+
+TEST(EpochBatches, EqualBatchSamplerShard) {
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(swift::train::torch_randperm(10, 42), (V{2, 6, 1, 8, 4, 5, 0, 9, 3, 7}));
+  EXPECT_EQ(swift::train::torch_randperm(10, 43), (V{8, 4, 9, 0, 5, 1, 6, 7, 2, 3}));
+  EXPECT_EQ(swift::train::torch_randperm(7, 0), (V{4, 0, 5, 3, 2, 6, 1}));
+  auto big = swift::train::torch_randperm(1000, 42);
+  EXPECT_EQ(V(big.begin(), big.begin() + 12),
+            (V{542, 618, 816, 68, 94, 215, 60, 585, 942, 165, 968, 829}));
+  std::int64_t h = 0;
+  for (std::size_t i = 0; i < big.size(); ++i) h += static_cast<std::int64_t>(i + 1) * big[i];
+  EXPECT_EQ(h, 251382058);
+  EXPECT_EQ(swift::train::epoch_batches(10, 3, true, false, 42, 0),
+            (Packs{{2, 6, 1}, {8, 4, 5}, {0, 9, 3}, {7}}));
+  EXPECT_EQ(swift::train::epoch_batches(10, 3, true, false, 42, 1),
+            (Packs{{8, 4, 9}, {0, 5, 1}, {6, 7, 2}, {3}}));
+  EXPECT_EQ(swift::train::epoch_batches(10, 3, true, true, 42, 0),
+            (Packs{{2, 6, 1}, {8, 4, 5}, {0, 9, 3}}));
+  EXPECT_EQ(swift::train::epoch_batches(5, 2, false, false, 42, 3), (Packs{{0, 1}, {2, 3}, {4}}));
 }
 
 TEST(Collate, FlatPackedBatch) {
