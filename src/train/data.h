@@ -20,13 +20,9 @@
 #include "args/arguments.h"
 #include "dataset/dataset.h"
 #include "template/swift_template.h"
+#include "train/sample.h"
 
 namespace swift::train {
-
-struct Sample {
-  std::vector<std::int32_t> input_ids, labels;
-  std::vector<float> loss_scale;  // empty: binary (the mask is in labels)
-};
 
 struct DataOptions {
   std::vector<std::string> dataset, val_dataset;

@@ -129,21 +129,33 @@ struct Trainer::Impl {
   }
 
   // The micro-batches of optimizer step `step` (1-based), and the epoch progress after it.
+  // Units of a batch: samples, or packed rows of samples.
   std::vector<MicroBatch> window(const std::vector<Sample>& data,
+                                 const std::vector<std::vector<std::size_t>>& packs,
                                  std::int64_t step,
                                  double* epoch_after) const {
-    const std::int64_t spe = steps_per_epoch(data.size()), nb = batches_per_epoch(data.size());
+    const std::size_t units = packs.empty() ? data.size() : packs.size();
+    const std::int64_t spe = steps_per_epoch(units), nb = batches_per_epoch(units);
     const std::int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-    auto idx = order(data.size(), epoch);
+    auto idx = order(units, epoch);
     std::vector<MicroBatch> out;
     const std::int64_t first = k * o.grad_accum, last = std::min(nb, first + o.grad_accum);
     for (std::int64_t b = first; b < last; ++b) {
       std::vector<const Sample*> s;
-      for (std::int64_t i = b * o.batch_size;
-           i <
-           std::min<std::int64_t>((b + 1) * o.batch_size, static_cast<std::int64_t>(data.size()));
-           ++i)
-        s.push_back(&data[idx[static_cast<std::size_t>(i)]]);
+      const std::int64_t end =
+          std::min<std::int64_t>((b + 1) * o.batch_size, static_cast<std::int64_t>(units));
+      for (std::int64_t i = b * o.batch_size; i < end; ++i) {
+        const std::size_t u = idx[static_cast<std::size_t>(i)];
+        if (packs.empty()) {
+          s.push_back(&data[u]);
+          continue;
+        }
+        for (std::size_t j : packs[u]) {
+          SWIFT_CHECK(j < data.size(), "[train] packed row {} names sample {} of {}", u, j,
+                      data.size());
+          s.push_back(&data[j]);
+        }
+      }
       out.push_back(collate(s));
     }
     *epoch_after = static_cast<double>(epoch) + static_cast<double>(last) / static_cast<double>(nb);
@@ -252,11 +264,13 @@ std::pair<double, double> Trainer::evaluate(const std::vector<Sample>& data) con
 
 TrainResult Trainer::train(const std::vector<Sample>& train_set,
                            const std::vector<Sample>& val_set,
-                           std::int64_t start_step) {
+                           std::int64_t start_step,
+                           const std::vector<std::vector<std::size_t>>& train_packs) {
   auto& m = *impl_;
   auto& o = m.o;
   SWIFT_CHECK(!train_set.empty(), "[train] the training set is empty");
-  const std::int64_t total = total_steps(train_set.size());
+  const std::size_t units = train_packs.empty() ? train_set.size() : train_packs.size();
+  const std::int64_t total = total_steps(units);
   SWIFT_CHECK(start_step >= 0 && start_step <= total,
               "[train] cannot start at step {} of a {}-step run", start_step, total);
   const std::int64_t warmup = warmup_steps_for(total, o.warmup_steps, o.warmup_ratio);
@@ -267,7 +281,7 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   const std::int64_t log_every = every(static_cast<double>(o.logging_steps), total);
   const std::int64_t eval_every = every(o.eval_steps, total);
   const std::int64_t save_every = every(o.save_steps, total);
-  const std::int64_t spe = m.steps_per_epoch(train_set.size());
+  const std::int64_t spe = m.steps_per_epoch(units);
 
   std::unique_ptr<EventWriter> tb;
   std::string tb_dir;
@@ -376,7 +390,7 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   };
 
   for (std::int64_t step = start_step + 1; step <= total; ++step) {
-    auto mbs = m.window(train_set, step, &epoch_now);
+    auto mbs = m.window(train_set, train_packs, step, &epoch_now);
     std::int64_t window_tokens = 0;
     for (const auto& mb : mbs) window_tokens += mb.label_tokens;
     SWIFT_CHECK(window_tokens > 0,

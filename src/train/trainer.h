@@ -47,6 +47,8 @@ struct TrainerOptions {
   double max_grad_norm = 1.0;
   bool gradient_checkpointing = true;
   bool shuffle = true;  // the train set's order per epoch (false: dataset order)
+  // The order of epoch e is torch.randperm(rows, generator seeded seed + e), as ms-swift's
+  // BatchSamplerShard draws it with --data_seed.
   std::uint64_t seed = 42;
   bool drop_last = false;
 
@@ -110,9 +112,12 @@ class Trainer {
   const std::vector<NamedParam>& trainable() const;
 
   // Trains from step `start_step` (0: the beginning; a resume restores optimizer state first).
+  // `train_packs` (--packing): sample indices per packed row; a packed row is then the unit of
+  // a batch (per_device_train_batch_size rows), its samples keeping their own boundaries.
   TrainResult train(const std::vector<Sample>& train_set,
                     const std::vector<Sample>& val_set,
-                    std::int64_t start_step = 0);
+                    std::int64_t start_step = 0,
+                    const std::vector<std::vector<std::size_t>>& train_packs = {});
 
   // Loss and token accuracy over a data set (no gradients), as the HF evaluation loop averages
   // them: per batch means, weighted by batch size.

@@ -6,8 +6,8 @@ namespace swift::cli {
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> table = {
-      {"pt", "continued pre-training (sft with loss on every token)", nullptr},
-      {"sft", "supervised fine-tuning: LoRA, DoRA, QLoRA or full", nullptr},
+      {"pt", "continued pre-training (sft with loss on every token)", run_pt},
+      {"sft", "supervised fine-tuning: LoRA, DoRA, QLoRA or full", run_sft},
       {"rlhf", "preference and RL training: dpo, orpo, simpo, kto, cpo, rm, ppo, grpo, gkd",
        nullptr},
       {"infer", "interactive chat or batch inference over a dataset", run_infer},
