@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -269,6 +270,32 @@ json python_json_loads(std::string_view text, const std::string& what) {
               what);
   if (marked) restore_marks(j);
   return j;
+}
+
+double python_round(double x, int ndigits) {
+  if (!std::isfinite(x) || x == 0) return x;
+  // glibc's printf is exact and rounds ties to even, as Python's dtoa mode 3 does.
+  char buf[400];
+  const int n = std::snprintf(buf, sizeof buf, "%.*f", ndigits, x);
+  if (n <= 0 || n >= static_cast<int>(sizeof buf)) return x;  // huge: nothing to round
+  return std::strtod(buf, nullptr);
+}
+
+json speed_metrics(const std::string& split,
+                   double runtime,
+                   std::int64_t num_samples,
+                   std::int64_t num_steps,
+                   std::int64_t num_tokens) {
+  json out = {{split + "_runtime", python_round(runtime, 4)}};
+  if (runtime == 0) return out;
+  if (num_samples >= 0)
+    out[split + "_samples_per_second"] =
+        python_round(static_cast<double>(num_samples) / runtime, 3);
+  if (num_steps >= 0)
+    out[split + "_steps_per_second"] = python_round(static_cast<double>(num_steps) / runtime, 3);
+  if (num_tokens >= 0)
+    out[split + "_tokens_per_second"] = python_round(static_cast<double>(num_tokens) / runtime, 3);
+  return out;
 }
 
 json trainer_control_state(const TrainerControlFlags& f) {

@@ -28,6 +28,21 @@ std::string python_float_repr(double v);
 // source in the error ("[train] <what> is not valid JSON: ...").
 nlohmann::json python_json_loads(std::string_view text, const std::string& what);
 
+// Python's round(x, ndigits) for a float: the correctly rounded decimal (ties to even on the
+// exact binary value), read back as a double.
+double python_round(double x, int ndigits);
+
+// transformers' speed_metrics(split, ...) for a measured `runtime` in seconds:
+// {"<split>_runtime": round(runtime, 4)} and, unless runtime is 0, "<split>_samples_per_second",
+// "_steps_per_second", "_tokens_per_second" (round(n / runtime, 3)) for the counts given (< 0:
+// not given). Eval logs are the eval metrics + speed_metrics("eval", ...); the last log of a run
+// is speed_metrics("train", samples, max_steps) + total_flos + train_loss.
+nlohmann::json speed_metrics(const std::string& split,
+                             double runtime,
+                             std::int64_t num_samples = -1,
+                             std::int64_t num_steps = -1,
+                             std::int64_t num_tokens = -1);
+
 // TrainerControl.state(): the flags as they are when a checkpoint is saved.
 struct TrainerControlFlags {
   bool should_training_stop = false;

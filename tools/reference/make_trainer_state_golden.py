@@ -12,6 +12,8 @@ src/train/trainer_state.cpp: tests/data/train/trainer_state/.
   json.dumps (float repr around 1e16 and 1e-4, NaN/Infinity, non-ASCII, ints vs floats, nested
   trial_params, two callbacks of one class) - the C++ test builds the same state.
 - constructed_default.json: TrainerState() as the Trainer creates it before training.
+- speed_metrics.json: transformers' speed_metrics (the runtime/throughput keys of eval and
+  end-of-training logs) for fixed runtimes, and Python's round() on ties and edge cases.
 
     .venv-ref/bin/python tools/reference/make_trainer_state_golden.py
 """
@@ -20,6 +22,7 @@ import math
 import os
 import shutil
 import tempfile
+import types
 
 import torch
 from transformers import (LlamaConfig, LlamaForCausalLM, Trainer, TrainerControl, TrainerState,
@@ -117,10 +120,41 @@ def constructed():
     TrainerState().save_to_json(os.path.join(OUT, "constructed_default.json"))
 
 
+SPEED_CASES = [
+    # split, runtime, num_samples, num_steps, num_tokens
+    ("eval", 0.00671234567, 4, 2, None),
+    ("eval", 0.12345, 16, 8, None),
+    ("train", 12.34565, 60, 30, None),
+    ("train", 3725.5, 1000, 94, 123456),
+    ("train", 0.0, 10, 5, None),
+    ("eval", 1e-07, 3, 1, None),
+    ("train", 2.5e-05, 1, 1, 7),
+]
+ROUND_CASES = [(2.675, 2), (0.125, 2), (0.375, 2), (1.0005, 3), (2.5, 0), (1234.56785, 4),
+               (-0.00015, 4), (5e-324, 3), (1e300, 3), (0.1 + 0.2, 4)]
+
+
+def speed():
+    import transformers.trainer_utils as tu
+    out = {"speed_metrics": [], "round": []}
+    for split, runtime, samples, steps, tokens in SPEED_CASES:
+        tu.time = types.SimpleNamespace(time=lambda: runtime)
+        m = tu.speed_metrics(split, 0.0, num_samples=samples, num_steps=steps, num_tokens=tokens)
+        out["speed_metrics"].append({"split": split, "runtime": runtime, "num_samples": samples,
+                                     "num_steps": steps, "num_tokens": tokens,
+                                     "text": json.dumps(m, indent=2, sort_keys=True)})
+    for x, n in ROUND_CASES:
+        out["round"].append({"x": x, "ndigits": n, "repr": repr(round(x, n))})
+    with open(os.path.join(OUT, "speed_metrics.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     real_run()
     constructed()
+    speed()
     # Reading back checks the files are what load_from_json accepts.
     for name in ("constructed.json", "run/checkpoint-6/trainer_state.json"):
         TrainerState.load_from_json(os.path.join(OUT, name))

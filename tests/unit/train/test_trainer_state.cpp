@@ -209,3 +209,24 @@ TEST(TrainerState, UnknownFieldsSurviveAndBadFieldsAreNamed) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrainerState, SpeedMetricsAndRoundMatchTransformers) {
+  const json g = json::parse(read_file(kDir + "speed_metrics.json"));
+  ASSERT_GE(g["speed_metrics"].size(), 5u);
+  for (const auto& c : g["speed_metrics"]) {
+    const auto count = [&](const char* k) {
+      return c[k].is_null() ? std::int64_t{-1} : c[k].get<std::int64_t>();
+    };
+    const json m = swift::train::speed_metrics(c["split"], c["runtime"], count("num_samples"),
+                                               count("num_steps"), count("num_tokens"));
+    EXPECT_EQ(swift::train::python_json_dumps(m), c["text"].get<std::string>()) << c.dump();
+  }
+  for (const auto& c : g["round"]) {
+    const double r = swift::train::python_round(c["x"], c["ndigits"]);
+    EXPECT_EQ(swift::train::python_float_repr(r), c["repr"].get<std::string>()) << c.dump();
+  }
+}
+
+}  // namespace
