@@ -337,7 +337,9 @@ void TrainerState::prepare_save(const std::string& run_dir, const TrainerControl
   // `if self.state.best_global_step`: step 0 counts as unset, as in Python.
   if (best_global_step && *best_global_step != 0) {
     const std::string best = fs::join(run_dir, "checkpoint-" + std::to_string(*best_global_step));
-    if (fs::exists(best)) best_model_checkpoint = best;
+    // The checkpoint being saved counts as existing: HF checks after writing the weights into
+    // the final folder, ours is still being staged (write_checkpoint_atomically).
+    if (*best_global_step == global_step || fs::exists(best)) best_model_checkpoint = best;
   }
   const json control = trainer_control_state(flags);
   if (!stateful_callbacks.is_object()) stateful_callbacks = json::object();

@@ -98,7 +98,8 @@ struct TrainerState {
   // true and records best_metric/best_global_step when it beats the best so far.
   bool update_best_metric(double value, bool greater_is_better);
   // What Trainer._save_checkpoint sets before writing the file: best_model_checkpoint (when
-  // best_global_step is set and <run_dir>/checkpoint-<best> exists) and TrainerControl's flags.
+  // best_global_step is set and <run_dir>/checkpoint-<best> exists or is the one being saved,
+  // i.e. best_global_step == global_step) and TrainerControl's flags.
   void prepare_save(const std::string& run_dir, const TrainerControlFlags& flags = {});
 
   std::string to_json() const;                // the file's bytes, "\n" at the end

@@ -178,14 +178,22 @@ TEST(TrainerState, TrainerFlowGivesTheRealCheckpointFile) {
   EXPECT_TRUE(s.update_best_metric(eval["eval_loss"], /*greater_is_better=*/false));
   EXPECT_FALSE(s.update_best_metric(eval["eval_loss"].get<double>() + 1, false));
   const std::string run = swift::testing::fresh_dir("swift_tstate", "run");
-  std::filesystem::create_directories(run + "/checkpoint-3");
   s.total_flos = want.total_flos;
+  // checkpoint-3 is still being staged: the step being saved counts as there.
   s.prepare_save(run, {});
   EXPECT_EQ(s.best_model_checkpoint, run + "/checkpoint-3");
+  // A best step whose folder is gone (rotated away) is not recorded.
+  TrainerState later = s;
+  later.best_model_checkpoint.reset();
+  later.global_step = 6;
+  later.prepare_save(run, {});
+  EXPECT_FALSE(later.best_model_checkpoint.has_value());
+  std::filesystem::create_directories(run + "/checkpoint-3");
   s.best_model_checkpoint = "/tmp/run/checkpoint-3";
   EXPECT_EQ(s.to_json(), read_file(kDir + "run/checkpoint-3/trainer_state.json"));
   s.write(run + "/checkpoint-3/trainer_state.json");
   EXPECT_EQ(read_file(run + "/checkpoint-3/trainer_state.json"), s.to_json());
+  std::filesystem::remove_all(run);
 }
 
 TEST(TrainerState, UnknownFieldsSurviveAndBadFieldsAreNamed) {
