@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -92,41 +91,32 @@ std::string human_bytes(double b) {
   return fmt::format("{:.1f} {}", b, units[u]);
 }
 
-// The error a failed save reports: the inner message (it names the file), and, when the cause
-// is a full disk, a quota or the file-size limit, which one and how much room there is.
-[[noreturn]] void fail_save(const std::string& final_dir, const std::string& inner) {
-  std::string cause;
-  const std::string parent = stdfs::path(final_dir).parent_path().string();
+// When a save failed for lack of room (a full disk, a quota, the file-size limit), which one and
+// the limit; "" for other failures.
+std::string room_note(const std::string& final_dir, const std::string& inner) {
   if (mentions(inner, EFBIG)) {
     struct rlimit rl {};
     ::getrlimit(RLIMIT_FSIZE, &rl);
-    cause = rl.rlim_cur == RLIM_INFINITY
-                ? "a file reached the filesystem's size limit"
-                : fmt::format(
-                      "the file-size limit is full (ulimit -f / RLIMIT_FSIZE is {} for "
-                      "this process); raise it",
-                      human_bytes(static_cast<double>(rl.rlim_cur)));
-  } else if (mentions(inner, ENOSPC) || mentions(inner, EDQUOT)) {
-    struct statvfs vfs {};
-    const bool known = ::statvfs(parent.c_str(), &vfs) == 0;
-    cause = fmt::format("the disk {} is full{}; free space (or lower --save_total_limit)",
-                        mentions(inner, EDQUOT) ? "quota" : "",
-                        known ? fmt::format(" ({} left on {})",
-                                            human_bytes(static_cast<double>(vfs.f_bavail) *
-                                                        static_cast<double>(vfs.f_frsize)),
-                                            parent)
-                              : "");
+    if (rl.rlim_cur == RLIM_INFINITY) return "a file reached the filesystem's size limit";
+    return fmt::format(
+        "the file-size limit is full (ulimit -f / RLIMIT_FSIZE is {} for this "
+        "process); raise it",
+        human_bytes(static_cast<double>(rl.rlim_cur)));
   }
-  if (!cause.empty()) {
-    SWIFT_FAIL(
-        "[checkpoint] saving {} failed: {}: {}; nothing of it was kept and the earlier "
-        "checkpoints are intact",
-        final_dir, inner, cause);
-  }
+  if (!mentions(inner, ENOSPC) && !mentions(inner, EDQUOT)) return "";
+  // No free-space figure: the failed writer has already removed its partial file.
+  return fmt::format("the disk{} holding {} is full; free space or lower --save_total_limit",
+                     mentions(inner, EDQUOT) ? " quota" : "",
+                     stdfs::path(final_dir).parent_path().string());
+}
+
+[[noreturn]] void fail_save(const std::string& final_dir,
+                            const std::string& inner,
+                            const std::string& note) {
   SWIFT_FAIL(
-      "[checkpoint] saving {} failed: {}; nothing of it was kept and the earlier "
+      "[checkpoint] saving {} failed: {}{}{}; nothing of it was kept and the earlier "
       "checkpoints are intact",
-      final_dir, inner);
+      final_dir, inner, note.empty() ? "" : ": ", note);
 }
 
 // Puts `staging` at `final_dir`, which exists: swapped atomically where the filesystem can,
@@ -260,8 +250,10 @@ void write_checkpoint_atomically(const std::string& final_dir_in,
       replace_dir(staging, final_dir);
     }
   } catch (const std::exception& e) {
+    const std::string inner = describe_exception(e);
+    const std::string note = room_note(final_dir, inner);
     stdfs::remove_all(staging, ec);
-    fail_save(final_dir, describe_exception(e));
+    fail_save(final_dir, inner, note);
   }
 }
 

@@ -3,8 +3,10 @@
 // moments (50 kills) and under a full file-size limit; stale staging folders are cleaned.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -498,12 +500,61 @@ TEST_F(CheckpointIo, FullFileSizeLimitFailsCleanly) {
     EXPECT_NE(msg.find("File too large"), std::string::npos) << msg;
     EXPECT_NE(msg.find("file-size limit is full"), std::string::npos) << msg;
     EXPECT_NE(msg.find("checkpoint-2"), std::string::npos) << msg;
+    std::printf("[efbig] %s\n", msg.c_str());
     EXPECT_FALSE(stdfs::exists(run + "/checkpoint-2"));
     EXPECT_TRUE(hidden_entries(run).empty());
     std::string why;
     EXPECT_TRUE(train::is_intact_checkpoint(run + "/checkpoint-1", &why)) << why;
     EXPECT_EQ(train::latest_intact_checkpoint(run), run + "/checkpoint-1");
   }
+}
+
+// (b') A really full disk (ENOSPC): a 1 MiB tmpfs mounted in a private mount namespace of a
+// child. Skipped where the machine does not allow that (no root, no user namespaces).
+TEST_F(CheckpointIo, FullDiskFailsCleanly) {
+  const std::string base = fresh_dir("swift_ckio", "enospc");
+  const std::string mnt = base + "/mnt";
+  stdfs::create_directories(mnt);
+  const std::string msg_path = base + "/msg";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(77);
+    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
+    if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) ::_exit(77);
+    std::string msg = "no error";
+    int code = 1;
+    try {
+      train::write_checkpoint_atomically(
+          mnt + "/checkpoint-1", [](const std::string& d) { fill_checkpoint(d, 1, 0, 4096); });
+      try {
+        train::write_checkpoint_atomically(
+            mnt + "/checkpoint-2", [](const std::string& d) { fill_checkpoint(d, 2, 0, 4 << 20); });
+      } catch (const swift::Error& e) {
+        msg = e.what();
+        std::string why;
+        if (!hidden_entries(mnt).empty()) msg += " | STAGING LEFT";
+        if (stdfs::exists(mnt + "/checkpoint-2")) msg += " | CHECKPOINT-2 EXISTS";
+        if (!train::is_intact_checkpoint(mnt + "/checkpoint-1", &why)) msg += " | " + why;
+        code = 0;
+      }
+    } catch (const std::exception& e) {
+      msg = std::string("setup failed: ") + e.what();
+    }
+    std::ofstream(msg_path) << msg;
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount a small tmpfs here";
+  const std::string msg = read_file(msg_path);
+  ASSERT_EQ(WEXITSTATUS(status), 0) << msg;
+  EXPECT_NE(msg.find("adapter_model.safetensors"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("No space left on device"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the disk holding " + mnt + " is full"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(" | "), std::string::npos) << msg;
+  std::printf("[enospc] %s\n", msg.c_str());
 }
 
 TEST_F(CheckpointIo, MsSwiftRunFiles) {
