@@ -61,7 +61,7 @@ struct TrainerState {
   std::int64_t logging_steps = 500;
   std::int64_t eval_steps = 500;
   std::int64_t save_steps = 500;
-  std::optional<std::int64_t> train_batch_size;  // per device
+  std::optional<std::int64_t> train_batch_size;  // args.train_batch_size: per process
   std::int64_t num_train_epochs = 0;
   std::int64_t num_input_tokens_seen = 0;
   double total_flos = 0;

@@ -7,7 +7,8 @@ src/train/trainer_state.cpp: tests/data/train/trainer_state/.
   ms-swift's one addition to log_history: `token_acc` in train logs (SwiftMixin.log adds its
   custom metrics before Trainer.log records them). ms-swift's other per-log keys
   (global_step/max_steps, elapsed_time, ...) are added by its callbacks' on_log to a copy and
-  never reach log_history.
+  never reach log_history. The eval runtimes are measured, so a rerun gives other numbers;
+  the C++ test reads these files back and needs no particular values.
 - constructed.json: a TrainerState built field by field with the edge cases of Python's
   json.dumps (float repr around 1e16 and 1e-4, NaN/Infinity, non-ASCII, ints vs floats, nested
   trial_params, two callbacks of one class) - the C++ test builds the same state.
