@@ -45,8 +45,13 @@ std::vector<std::string> rotate_checkpoints(const std::string& output_dir,
     if (protected_dirs.count(stdfs::path(path).lexically_normal())) continue;
     SWIFT_INFO("Deleting older checkpoint [{}] due to save_total_limit = {}", path,
                save_total_limit);
+    // Renamed to a hidden name first: a crash midway never leaves a half checkpoint-N.
     std::error_code ec;
-    stdfs::remove_all(path, ec);
+    const stdfs::path p(path);
+    const stdfs::path hidden = p.parent_path() / ("." + p.filename().string() + ".deleting");
+    stdfs::remove_all(hidden, ec);
+    stdfs::rename(p, hidden, ec);
+    stdfs::remove_all(ec ? p : hidden, ec);
     removed.push_back(path);
     --remaining;
   }

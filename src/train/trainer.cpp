@@ -15,13 +15,15 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "model/causal_lm.h"
+#include "model/model.h"
+#include "train/checkpoint_io.h"
 #include "train/checkpoints.h"
 #include "train/lr_schedule.h"
 #include "train/param_groups.h"
 #include "train/plots.h"
 #include "train/run_log.h"
 #include "train/tensorboard.h"
-#include "train/train_state.h"
+#include "train/trainer_state.h"
 #include "tuners/lora.h"
 
 namespace swift::train {
@@ -104,6 +106,47 @@ struct Trainer::Impl {
   SaveModelFn save_model;
   std::function<void(std::int64_t)> on_step;
   nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+  TrainerState hf;  // trainer_state.json: log history, best metric (continued on resume)
+  std::int64_t data_offset = 0;  // --ignore_data_skip: the resumed run's data restarts here
+
+  // Our resumable state of step `step` (checkpoint_io.h).
+  TrainingState training_state(std::int64_t step, const LrSchedule& sched, double epoch) const {
+    TrainingState ts;
+    ts.optimizer.optimizer = "adamw_torch";
+    ts.optimizer.step = opt->steps();
+    OptimizerParamGroup g;
+    nlohmann::json no_decay = nlohmann::json::array();
+    for (const auto& p : params) {
+      g.params.push_back(p.name);
+      if (!p.decay) no_decay.push_back(p.name);
+    }
+    g.hyperparameters = {{"lr", sched.lr(step)},        {"betas", {o.adam.beta1, o.adam.beta2}},
+                         {"eps", o.adam.eps},           {"weight_decay", o.adam.weight_decay},
+                         {"no_weight_decay", no_decay}, {"lorap_lr_ratio", o.lorap_lr_ratio}};
+    ts.optimizer.param_groups.push_back(g);
+    const auto moments = opt->state_tensors();  // (exp_avg, exp_avg_sq) per parameter
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      OptimizerParamState st;
+      st.step = opt->steps();
+      st.tensors["exp_avg"] = moments[2 * i].second;
+      st.tensors["exp_avg_sq"] = moments[2 * i + 1].second;
+      ts.optimizer.state[params[i].name] = st;
+    }
+    ts.scheduler.type = sched.type;
+    ts.scheduler.step = step;
+    ts.scheduler.base_lrs = {sched.initial_lr};
+    ts.scheduler.last_lrs = {sched.lr(step)};
+    ts.scheduler.params = {{"warmup_steps", sched.warmup_steps},
+                           {"total_steps", sched.total_steps}};
+    ts.rng = capture_rng_state();
+    ts.rng.seeds["data_seed"] = o.seed;
+    ts.data.epoch = static_cast<std::int64_t>(epoch);
+    ts.data.consumed_samples = (step - data_offset) * o.batch_size * o.grad_accum;
+    ts.data.extra = {
+        {"order", o.shuffle ? "torch.randperm(units, seed=data_seed + epoch)" : "dataset"},
+        {"data_offset", data_offset}};
+    return ts;
+  }
 
   // Sample order of one epoch: a permutation from (seed, epoch), or the dataset order.
   std::vector<std::size_t> order(std::size_t n, std::int64_t epoch) const {
@@ -230,6 +273,52 @@ AdamW& Trainer::optimizer() {
   return *impl_->opt;
 }
 
+std::int64_t Trainer::resume(const std::string& dir, bool only_model, bool ignore_data_skip) {
+  auto& m = *impl_;
+  std::string why;
+  SWIFT_CHECK(is_intact_checkpoint(dir, &why),
+              "[train] {} is not an intact checkpoint ({}); resume from an earlier checkpoint-N "
+              "of the run",
+              dir, why);
+  TrainerState saved = TrainerState::read(fs::join(dir, "trainer_state.json"));
+  {
+    torch::NoGradGuard ng;
+    if (m.adapter) {
+      auto loaded = tuners::LoraAdapter::load(dir, *m.model);
+      auto src = loaded->named_parameters();
+      auto dst = m.adapter->named_parameters();
+      SWIFT_CHECK(src.size() == dst.size(),
+                  "[train] {} holds another adapter ({} tensors, this run has {}): resume with "
+                  "the same --lora_rank / --target_modules / --use_dora",
+                  dir, src.size(), dst.size());
+      for (std::size_t i = 0; i < src.size(); ++i) {
+        SWIFT_CHECK(src[i].first == dst[i].first && src[i].second.sizes() == dst[i].second.sizes(),
+                    "[train] {}: adapter tensor {} does not match this run's {}", dir, src[i].first,
+                    dst[i].first);
+        dst[i].second.copy_(src[i].second);
+      }
+    } else {
+      model::LoadOptions lo;
+      lo.dtype = "float32";
+      auto loaded = model::load_causal_lm(dir, lo);
+      for (auto& [name, t] : m.model->parameters()) t.copy_(loaded->parameter(name));
+    }
+  }
+  if (only_model) return 0;
+  TrainingState ts = load_training_state(dir);
+  std::vector<std::pair<std::string, at::Tensor>> named;
+  for (const auto& p : m.params) named.emplace_back(p.name, p.param);
+  check_optimizer_matches(ts.optimizer, named, dir);
+  std::map<std::string, at::Tensor> moments;
+  for (const auto& [name, st] : ts.optimizer.state)
+    for (const auto& [k, t] : st.tensors) moments[name + "." + k] = t;
+  m.opt->load_state(moments, ts.optimizer.step);
+  restore_rng_state(ts.rng);
+  m.hf = saved;
+  m.data_offset = ignore_data_skip ? saved.global_step : 0;
+  return saved.global_step;
+}
+
 std::int64_t Trainer::total_steps(std::size_t num_train) const {
   const auto& o = impl_->o;
   if (o.max_steps > 0) return o.max_steps;
@@ -294,11 +383,6 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
 
   TrainResult result;
   result.global_step = start_step;
-  TrainState state;  // what trainer_state.json and resume keep
-  if (start_step > 0 && writes) {
-    // log_history of the resumed run is continued by the caller through set_summary's state;
-    // the trainer starts a fresh history list for what it adds.
-  }
   const auto t0 = Clock::now();
   std::unique_ptr<ProgressBar> bar;
   if (o.progress_bar) {
@@ -309,7 +393,14 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   std::int64_t since_log = 0, last_logged = start_step;
   double loss_total = 0;
   double epoch_now = 0;
-  std::optional<double> pending_best;
+  m.hf.max_steps = total;
+  m.hf.logging_steps = log_every;
+  m.hf.eval_steps = eval_every;
+  m.hf.save_steps = save_every;
+  m.hf.train_batch_size = o.batch_size;
+  m.hf.num_train_epochs =
+      static_cast<std::int64_t>(std::ceil(static_cast<double>(total) / static_cast<double>(spe)));
+  m.hf.epoch_is_int = m.hf.total_flos_is_int = false;
 
   auto emit = [&](nlohmann::ordered_json logs, std::int64_t step) {
     if (tb) {
@@ -317,6 +408,9 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
         if (v.is_number()) tb->scalar(tb_tag(k), v.get<float>(), step);
     }
     result.log_history.push_back(logs);
+    m.hf.global_step = step;
+    m.hf.epoch = epoch_now;
+    m.hf.record_log(nlohmann::json::parse(logs.dump()));
     TrainProgress p;
     p.global_step = step;
     p.max_steps = total;
@@ -349,40 +443,26 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
     logs["eval_steps_per_second"] = py_round(eval_steps_n / std::max(secs, 1e-9), 3);
     logs["epoch"] = epoch_now;
     emit(logs, step);
-    const double metric = loss;  // metric_for_best_model "loss" (the only one without generation)
-    if (!result.best_metric ||
-        (o.greater_is_better ? metric > *result.best_metric : metric < *result.best_metric)) {
-      pending_best = metric;
-    }
+    // metric_for_best_model "loss" (the only one without generation), as the HF Trainer.
+    m.hf.global_step = step;
+    m.hf.update_best_metric(loss, o.greater_is_better);
   };
 
   auto do_save = [&](std::int64_t step) {
     const std::string final_dir = fs::join(o.output_dir, "checkpoint-" + std::to_string(step));
-    if (pending_best) {
-      result.best_metric = pending_best;
-      result.best_checkpoint = final_dir;
-      pending_best.reset();
-    }
-    state.global_step = step;
-    state.max_steps = total;
-    state.epoch = epoch_now;
-    state.logging_steps = log_every;
-    state.eval_steps = eval_every;
-    state.save_steps = save_every;
-    state.train_batch_size = o.batch_size;
-    state.num_train_epochs = static_cast<std::int64_t>(std::ceil(static_cast<double>(total) / spe));
-    state.log_history = result.log_history;
-    state.best_metric = result.best_metric;
-    state.best_model_checkpoint = result.best_checkpoint;
-    write_checkpoint(final_dir, [&](const std::string& dir) {
+    m.hf.global_step = step;
+    m.hf.epoch = epoch_now;
+    m.hf.prepare_save(o.output_dir);
+    write_checkpoint_atomically(final_dir, [&](const std::string& dir) {
       if (m.save_model) m.save_model(dir);
-      write_trainer_state(dir, state);
-      if (!o.save_only_model) {
-        write_optimizer_state(dir, *m.opt, o.seed, step);
-        write_rng_state(dir);
-      }
+      m.hf.write(fs::join(dir, "trainer_state.json"));
+      if (!o.save_only_model) save_training_state(dir, m.training_state(step, sched, epoch_now));
     });
     result.last_checkpoint = final_dir;
+    if (m.hf.best_model_checkpoint) {
+      result.best_checkpoint = *m.hf.best_model_checkpoint;
+      result.best_metric = m.hf.best_metric;
+    }
     rotate_checkpoints(o.output_dir, o.save_total_limit ? *o.save_total_limit : 0,
                        result.best_checkpoint.empty()
                            ? std::nullopt
@@ -390,7 +470,7 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   };
 
   for (std::int64_t step = start_step + 1; step <= total; ++step) {
-    auto mbs = m.window(train_set, train_packs, step, &epoch_now);
+    auto mbs = m.window(train_set, train_packs, step - m.data_offset, &epoch_now);
     std::int64_t window_tokens = 0;
     for (const auto& mb : mbs) window_tokens += mb.label_tokens;
     SWIFT_CHECK(window_tokens > 0,

@@ -125,6 +125,12 @@ class Trainer {
 
   AdamW& optimizer();
 
+  // --resume_from_checkpoint: the trainable weights of checkpoint `dir` (after checking it is
+  // intact), and unless `only_model` (--resume_only_model) the optimizer, RNG and trainer
+  // state; returns the step to start from (0 with only_model). ignore_data_skip: the data
+  // starts again from the first batch instead of where the checkpoint was.
+  std::int64_t resume(const std::string& dir, bool only_model, bool ignore_data_skip);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

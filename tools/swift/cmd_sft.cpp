@@ -26,7 +26,6 @@
 #include "template/template_meta.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
-#include "train/train_state.h"
 #include "train/trainer.h"
 #include "tuners/lora.h"
 
@@ -274,31 +273,12 @@ int run_train(const std::vector<std::string>& argv, const std::string& command) 
   if (a.training.resume_from_checkpoint) {
     const std::string ck = *a.training.resume_from_checkpoint;
     SWIFT_CHECK(fs::is_dir(ck), "[args] --resume_from_checkpoint '{}' is not a folder", ck);
-    auto state = train::read_trainer_state(ck);
-    if (adapter) {
-      auto saved = tuners::LoraAdapter::load(ck, *lm);
-      auto src = saved->named_parameters();
-      auto dst = adapter->named_parameters();
-      SWIFT_CHECK(src.size() == dst.size(),
-                  "[train] {} holds another adapter ({} tensors; this run has {}): resume with the "
-                  "same --lora_rank / --target_modules",
-                  ck, src.size(), dst.size());
-      torch::NoGradGuard ng;
-      for (std::size_t i = 0; i < src.size(); ++i) dst[i].second.copy_(src[i].second);
-    } else {
-      auto resumed = model::load_causal_lm(ck, lo);
-      torch::NoGradGuard ng;
-      for (auto& [name, t] : lm->parameters()) t.copy_(resumed->parameter(name));
-    }
-    if (!a.swift_train.resume_only_model) {
-      train::read_optimizer_state(ck, trainer.optimizer());
-      train::read_rng_state(ck);
-      start_step = a.training.ignore_data_skip ? 0 : state.global_step;
-      SWIFT_INFO("resuming from {} at step {}", ck, state.global_step);
-    } else {
+    start_step = trainer.resume(ck, a.swift_train.resume_only_model, a.training.ignore_data_skip);
+    if (a.swift_train.resume_only_model)
       SWIFT_INFO("loaded the weights of {} (--resume_only_model: optimizer and step start fresh)",
                  ck);
-    }
+    else
+      SWIFT_INFO("resuming from {} at step {}", ck, start_step);
   }
 
   SWIFT_INFO("output_dir: {}", run_dir);

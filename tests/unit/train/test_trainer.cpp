@@ -12,9 +12,10 @@
 #include "common/test_util.h"
 #include "core/error.h"
 #include "model/model.h"
+#include "train/checkpoint_io.h"
 #include "train/tensorboard.h"
-#include "train/train_state.h"
 #include "train/trainer.h"
+#include "train/trainer_state.h"
 #include "tuners/lora.h"
 
 namespace {
@@ -83,11 +84,10 @@ TEST(Trainer, ResumeLogsTheSameLossesBitForBit) {
   torch::manual_seed(999);
   TunedModel b = fresh();
   const std::string ck = dir + "/whole/checkpoint-4";
-  auto loaded = swift::tuners::LoraAdapter::load(ck, *b.lm);
+  auto loaded = b.adapter;  // fresh weights: resume() copies the checkpoint's in
   swift::train::Trainer resumed(b.lm, loaded, options(dir + "/resumed"));
   resumed.set_save_model([&](const std::string& d) { loaded->save(d); });
-  EXPECT_EQ(swift::train::read_optimizer_state(ck, resumed.optimizer()), 4);
-  swift::train::read_rng_state(ck);
+  EXPECT_EQ(resumed.resume(ck, false, false), 4);
   auto tail = resumed.train(data, val, 4);
   ASSERT_EQ(tail.steps.size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
@@ -126,7 +126,8 @@ TEST(Trainer, RunFolderHasLogsEventsPlotsAndCheckpoints) {
   EXPECT_TRUE(stdfs::exists(dir + "/checkpoint-12/trainer_state.json"));
   EXPECT_TRUE(stdfs::exists(dir + "/checkpoint-12/optimizer.safetensors"));
   EXPECT_TRUE(stdfs::exists(dir + "/images/train_loss.png"));
-  auto state = swift::train::read_trainer_state(dir + "/checkpoint-12");
+  auto state = swift::train::TrainerState::read(dir + "/checkpoint-12/trainer_state.json");
+  EXPECT_TRUE(swift::train::is_intact_checkpoint(dir + "/checkpoint-12"));
   EXPECT_EQ(state.global_step, 12);
   // logging.jsonl: train records with ms-swift's keys, eval records, the end and the summary.
   std::ifstream in(dir + "/logging.jsonl");
