@@ -124,10 +124,9 @@ std::shared_ptr<LoraAdapter> LoraAdapter::create(const model::CausalLM& model,
   SWIFT_CHECK(o.r > 0, "[tuners] LoRA rank must be positive, got {}", o.r);
   SWIFT_CHECK(o.dropout >= 0 && o.dropout < 1, "[tuners] lora_dropout must be in [0, 1), got {}",
               o.dropout);
-  SWIFT_CHECK(o.bias == "none",
-              "[tuners] --lora_bias {} is not built yet; use --lora_bias none", o.bias);
-  SWIFT_CHECK(o.init_weights == "true" || o.init_weights == "false" ||
-                  o.init_weights == "gaussian",
+  SWIFT_CHECK(o.bias == "none", "[tuners] --lora_bias {} is not built yet; use --lora_bias none",
+              o.bias);
+  SWIFT_CHECK(o.init_weights == "true" || o.init_weights == "false" || o.init_weights == "gaussian",
               "[tuners] --init_weights {} is not built yet; use true, false or gaussian "
               "(pissa, olora, loftq, lora-ga, corda, eva are not available)",
               o.init_weights);

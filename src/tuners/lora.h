@@ -29,7 +29,7 @@ struct LoraOptions {
   std::vector<std::string> target_modules = {"all-linear"};  // module-name suffixes or all-linear
   bool use_dora = false;
   bool use_rslora = false;
-  double dropout = 0.0;  // --lora_dropout: on the adapter's input in training forwards
+  double dropout = 0.0;       // --lora_dropout: on the adapter's input in training forwards
   std::string bias = "none";  // --lora_bias none | all (all: every bias of the model trains)
   // --target_regex: modules whose full name matches (std::regex, whole name, as PEFT's
   // re.fullmatch); overrides target_modules.
@@ -82,7 +82,7 @@ class LoraAdapter : public nn::AdapterHook {
   at::Tensor delta(const ParamLora& p) const;  // same shape as the parameter
 
   nlohmann::json config_;
-  double dropout_ = 0.0;  // lora_dropout of the config
+  double dropout_ = 0.0;                      // lora_dropout of the config
   std::map<std::string, LinearLora> linear_;  // by module
   std::map<std::string, ParamLora> params_;   // by parameter name
   std::map<std::string, at::Tensor> saved_;   // modules_to_save: parameter name -> copy

@@ -49,8 +49,8 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir,
   ad->config_ = cfg.raw;
   if (cfg.raw.contains("lora_dropout") && cfg.raw["lora_dropout"].is_number())
     ad->dropout_ = cfg.raw["lora_dropout"].get<double>();
-  SWIFT_CHECK(ad->dropout_ >= 0 && ad->dropout_ < 1, "[tuners] {}: lora_dropout {} is not in [0, 1)",
-              cfg.path, ad->dropout_);
+  SWIFT_CHECK(ad->dropout_ >= 0 && ad->dropout_ < 1,
+              "[tuners] {}: lora_dropout {} is not in [0, 1)", cfg.path, ad->dropout_);
   io::SafetensorsFile st(fs::join(dir, "adapter_model.safetensors"));
   auto& params = model.parameters();
   // Adapter weights must be floating point and finite: integer tensors or NaN/Inf would load

@@ -5,6 +5,7 @@
 // (within 1e-4 of each tensor's largest magnitude). Prints `check max_abs_err tol PASS|FAIL`.
 //   swift-parity train tests/data/train/qwen3_lora [--no-checkpointing]
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
