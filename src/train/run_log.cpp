@@ -28,10 +28,11 @@ std::string format_time(double seconds) {
 }
 
 double py_round(double x, int ndigits) {
-  if (!std::isfinite(x)) return x;
+  if (!std::isfinite(x) || x == 0) return x;
   // glibc's printf is exact and rounds half to even on the binary value, as Python's dtoa does.
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%.*f", ndigits, x);
+  const int n = std::snprintf(buf, sizeof buf, "%.*f", ndigits, x);
+  if (n <= 0 || n >= static_cast<int>(sizeof buf)) return x;  // huge: nothing to round
   return std::strtod(buf, nullptr);
 }
 

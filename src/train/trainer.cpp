@@ -18,6 +18,7 @@
 #include "model/model.h"
 #include "train/checkpoint_io.h"
 #include "train/checkpoints.h"
+#include "train/data.h"
 #include "train/lr_schedule.h"
 #include "train/param_groups.h"
 #include "train/plots.h"
@@ -39,32 +40,16 @@ struct MicroBatch {
   std::int64_t samples = 0;
 };
 
-MicroBatch collate(const std::vector<const Sample*>& samples) {
-  std::vector<std::int64_t> ids, pos, labels;
-  std::vector<float> scale;
+// The data pipeline's padding-free collation (data.h), as tensors.
+MicroBatch to_micro_batch(const std::vector<const Sample*>& samples) {
+  Batch b = train::collate(samples);
   MicroBatch mb;
-  mb.batch.cu_seqlens.push_back(0);
-  bool any_scale = false;
-  for (const Sample* s : samples) any_scale = any_scale || !s->loss_scale.empty();
-  for (const Sample* s : samples) {
-    SWIFT_CHECK(s->labels.size() == s->input_ids.size(),
-                "[train] a sample has {} labels for {} tokens", s->labels.size(),
-                s->input_ids.size());
-    for (std::size_t t = 0; t < s->input_ids.size(); ++t) {
-      ids.push_back(s->input_ids[t]);
-      pos.push_back(static_cast<std::int64_t>(t));
-      labels.push_back(s->labels[t]);
-      if (any_scale)
-        scale.push_back(s->loss_scale.empty() ? (s->labels[t] != -100 ? 1.f : 0.f)
-                                              : s->loss_scale[t]);
-      if (t > 0 && s->labels[t] != -100) ++mb.label_tokens;
-    }
-    mb.batch.cu_seqlens.push_back(static_cast<std::int64_t>(ids.size()));
-  }
-  mb.batch.input_ids = torch::tensor(ids, torch::kInt64);
-  mb.batch.position_ids = torch::tensor(pos, torch::kInt64);
-  mb.labels = torch::tensor(labels, torch::kInt64);
-  if (any_scale) mb.loss_scale = torch::tensor(scale, torch::kFloat32);
+  mb.batch.input_ids = torch::tensor(b.input_ids, torch::kInt64);
+  mb.batch.position_ids = torch::tensor(b.position_ids, torch::kInt64);
+  mb.batch.cu_seqlens = std::move(b.cu_seqlens);
+  mb.labels = torch::tensor(b.labels, torch::kInt64);
+  if (!b.loss_scale.empty()) mb.loss_scale = torch::tensor(b.loss_scale, torch::kFloat32);
+  mb.label_tokens = b.label_tokens;
   mb.samples = static_cast<std::int64_t>(samples.size());
   return mb;
 }
@@ -199,7 +184,7 @@ struct Trainer::Impl {
           s.push_back(&data[j]);
         }
       }
-      out.push_back(collate(s));
+      out.push_back(to_micro_batch(s));
     }
     *epoch_after = static_cast<double>(epoch) + static_cast<double>(last) / static_cast<double>(nb);
     return out;
@@ -337,7 +322,7 @@ std::pair<double, double> Trainer::evaluate(const std::vector<Sample>& data) con
     for (std::size_t i = b;
          i < std::min(data.size(), b + static_cast<std::size_t>(m.o.eval_batch_size)); ++i)
       s.push_back(&data[i]);
-    auto mb = collate(s);
+    auto mb = to_micro_batch(s);
     auto logits = m.model->forward(mb.batch, ctx);
     auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
     if (ls.tokens == 0) continue;

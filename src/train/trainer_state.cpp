@@ -1,6 +1,8 @@
 // trainer_state.json: Python's json.dumps byte for byte, and a validating reader.
 #include "train/trainer_state.h"
 
+#include "train/run_log.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -273,12 +275,7 @@ json python_json_loads(std::string_view text, const std::string& what) {
 }
 
 double python_round(double x, int ndigits) {
-  if (!std::isfinite(x) || x == 0) return x;
-  // glibc's printf is exact and rounds ties to even, as Python's dtoa mode 3 does.
-  char buf[400];
-  const int n = std::snprintf(buf, sizeof buf, "%.*f", ndigits, x);
-  if (n <= 0 || n >= static_cast<int>(sizeof buf)) return x;  // huge: nothing to round
-  return std::strtod(buf, nullptr);
+  return py_round(x, ndigits);
 }
 
 json speed_metrics(const std::string& split,
