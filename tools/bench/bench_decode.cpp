@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/subtool.h"
+#include "random_model.h"
 #include "core/error.h"
 #include "infer/engine.h"
 #include "model/model.h"
@@ -20,51 +21,13 @@
 
 namespace {
 
+using swift::bench::arg_value;
+using swift::bench::qwen25_05b_config;
+using swift::bench::random_model;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Qwen2.5-0.5B's shape (config.json of Qwen/Qwen2.5-0.5B-Instruct).
-nlohmann::json qwen25_05b_config() {
-  return nlohmann::json{{"architectures", {"Qwen2ForCausalLM"}},
-                        {"model_type", "qwen2"},
-                        {"hidden_size", 896},
-                        {"intermediate_size", 4864},
-                        {"num_hidden_layers", 24},
-                        {"num_attention_heads", 14},
-                        {"num_key_value_heads", 2},
-                        {"max_position_embeddings", 32768},
-                        {"rms_norm_eps", 1e-6},
-                        {"rope_theta", 1000000.0},
-                        {"tie_word_embeddings", true},
-                        {"vocab_size", 151936},
-                        {"hidden_act", "silu"},
-                        {"torch_dtype", "bfloat16"}};
-}
-
-std::shared_ptr<swift::model::CausalLM> random_model(const nlohmann::json& cfg_json,
-                                                     at::ScalarType dtype,
-                                                     at::Device device) {
-  auto cfg = swift::model::parse_model_config(cfg_json);
-  const auto* spec = swift::model::find_arch(cfg);
-  SWIFT_CHECK(spec != nullptr, "[bench] no architecture row for the config");
-  auto lm = std::make_shared<swift::model::CausalLM>(cfg, *spec);
-  torch::manual_seed(0);
-  for (const auto& p : lm->expected_parameters()) {
-    bool is_norm = p.name.find("norm") != std::string::npos;
-    auto opts = torch::TensorOptions().dtype(dtype).device(device);
-    lm->parameters()[p.name] =
-        is_norm ? torch::ones(p.shape, opts) : torch::empty(p.shape, opts).normal_(0.0, 0.02);
-  }
-  return lm;
-}
-
-std::string arg_value(int argc, char** argv, const std::string& key, const std::string& def) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + key) return argv[i + 1];
-  return def;
 }
 
 int run(int argc, char** argv) {

@@ -8,10 +8,15 @@
   decode     swift-bench decode vs transformers generate, on the same random Qwen2.5-0.5B-shaped
              float32 model: prefill tokens/s (one --prompt_len prompt), decode tokens/s at batch 1
              and at batch --concurrency
+  train      swift-bench train vs a transformers + peft training loop (what the HF Trainer does
+             per step: forward with labels, backward with gradient checkpointing, clip, AdamW) on
+             the same random Qwen2.5-0.5B-shaped float32 model: tokens/s and peak RSS of LoRA
+             (r 8, alpha 32, all-linear) and full fine-tuning at --train_seq_lens; each setting in
+             a process of its own on both sides, so the peak RSS is that setting's
 
 Benchmarks, not tests: figures depend on what else runs on the machine (printed with them).
 Run with the reference environment's python (bash scripts/reference-setup.sh):
-  .venv-ref/bin/python tools/peers/compare.py [--bin build/bin] [--what greedy,tokenizer,decode]
+  .venv-ref/bin/python tools/peers/compare.py [--bin build/bin] [--what greedy,tokenizer,decode,train]
 Prints one table per job and, with --json FILE, writes every figure there.
 """
 import argparse
@@ -201,10 +206,7 @@ def decode(a, out):
         return
     ours = json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
     head = p.stdout.splitlines()[0]
-    # The same shape as swift-bench's default (Qwen2.5-0.5B-Instruct's config.json), random weights.
-    cfg = tf.Qwen2Config(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-                         num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
-                         rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True, use_sliding_window=False)
+    cfg = qwen25_05b_config(tf)  # random weights
     torch.manual_seed(0)
     model = tf.AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
     V = cfg.vocab_size
@@ -244,6 +246,88 @@ def decode(a, out):
     out["decode"] = dict(swift=ours, peer=peer, prompt_len=a.prompt_len, new_tokens=a.new_tokens,
                          concurrency=a.concurrency)
 
+# ---------------------------------------------------------------------------------------------
+def qwen25_05b_config(tf):
+    # The same shape as swift-bench's default (Qwen2.5-0.5B-Instruct's config.json).
+    return tf.Qwen2Config(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+                          num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
+                          rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                          use_sliding_window=False)
+
+
+def train_child(spec):
+    """One peer setting in this process: prints one JSON line (tokens/s, peak RSS)."""
+    import resource
+    import torch
+    import transformers as tf
+
+    tuner, seq, steps, warmup = spec["tuner_type"], spec["seq_len"], spec["steps"], spec["warmup"]
+    torch.manual_seed(0)
+    model = tf.AutoModelForCausalLM.from_config(qwen25_05b_config(tf), dtype=torch.float32)
+    if tuner == "lora":
+        import peft
+        model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
+                                                           target_modules="all-linear", task_type="CAUSAL_LM"))
+    model.gradient_checkpointing_enable()
+    if tuner == "lora":
+        model.enable_input_require_grads()
+    model.train()
+    model_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-4 if tuner == "lora" else 1e-5, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=0.1)
+    V = 151936
+    t0 = None
+    loss = None
+    for r in range(warmup + steps):
+        if r == warmup:
+            t0 = time.perf_counter()
+        ids = torch.tensor([[(i * 7919 + r * 104729 + 13) % (V - 1000) for i in range(seq)]])
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    secs = time.perf_counter() - t0
+    print(json.dumps(dict(tuner_type=tuner, seq_len=seq, steps=steps, tokens_per_s=steps * seq / secs,
+                          s_per_step=secs / steps, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          model_rss_mb=model_rss, trainable=sum(p.numel() for p in params),
+                          last_loss=loss.item(), torch_threads=torch.get_num_threads())))
+
+
+def train(a, out):
+    import torch
+    import transformers as tf
+    import peft
+
+    rows, res = [], []
+    for seq in [int(x) for x in a.train_seq_lens.split(",")]:
+        for tuner in ("lora", "full"):
+            spec = dict(tuner_type=tuner, seq_len=seq, steps=a.train_steps, warmup=1)
+            p = subprocess.run([os.path.join(a.bin, "swift-bench"), "train", "--tuner_type", tuner, "--seq_len",
+                                str(seq), "--steps", str(a.train_steps), "--warmup", "1"],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                print(p.stdout[-3000:], p.stderr[-3000:])
+                continue
+            ours = json.loads([l for l in p.stdout.splitlines() if l.startswith("{")][-1])
+            q = subprocess.run([sys.executable, os.path.abspath(__file__), "--train_child", json.dumps(spec)],
+                               capture_output=True, text=True)
+            if q.returncode != 0:
+                print(q.stdout[-3000:], q.stderr[-3000:])
+                continue
+            peer = json.loads([l for l in q.stdout.splitlines() if l.startswith("{")][-1])
+            rows.append((f"{tuner} seq {seq}: tokens/s", ours["tokens_per_s"], peer["tokens_per_s"]))
+            rows.append((f"{tuner} seq {seq}: peak RSS MB", ours["peak_rss_mb"], peer["peak_rss_mb"]))
+            rows.append((f"{tuner} seq {seq}: trainable parameters (equal?)", ours["trainable"], peer["trainable"]))
+            res.append(dict(swift=ours, peer=peer))
+            print(f"  {tuner} seq {seq}: swift {ours['tokens_per_s']:.1f} tok/s {ours['peak_rss_mb']:.0f} MB | "
+                  f"peer {peer['tokens_per_s']:.1f} tok/s {peer['peak_rss_mb']:.0f} MB", flush=True)
+    table(f"CPU training, random Qwen2.5-0.5B shape, float32, batch 1, gradient checkpointing, AdamW "
+          f"({a.train_steps} timed steps after one warm-up; peer: transformers {tf.__version__} + peft "
+          f"{peft.__version__} loop, torch {torch.__version__}, {torch.get_num_threads()} threads)", rows)
+    out["train"] = res
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -254,15 +338,20 @@ def main():
     ap.add_argument("--prompt_len", type=int, default=256)
     ap.add_argument("--new_tokens", type=int, default=32)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--train_seq_lens", default="512,1024")
+    ap.add_argument("--train_steps", type=int, default=3)
+    ap.add_argument("--train_child", default="", help=argparse.SUPPRESS)
     ap.add_argument("--json", default="")
     a = ap.parse_args()
+    if a.train_child:
+        return train_child(json.loads(a.train_child))
     a.bin = os.path.abspath(a.bin)
     out = {"machine": machine(), "bin": a.bin}
     print("machine:", json.dumps(out["machine"]))
     print("swift.cpp binaries:", a.bin)
     ok = True
     for w in a.what.split(","):
-        r = {"greedy": greedy, "tokenizer": tokenizer, "decode": decode}[w](a, out)
+        r = {"greedy": greedy, "tokenizer": tokenizer, "decode": decode, "train": train}[w](a, out)
         if w == "greedy" and r is False:
             ok = False
     out["machine_after"] = dict(load_avg_1m=round(os.getloadavg()[0], 2))

@@ -21,7 +21,7 @@ Writes OUT/ (default tests/data/train):
                                  step 1 has rate 0) and after the last step
                                  (PEFT names for adapters, checkpoint names for full)
 Usage: python tools/reference/make_train_goldens.py [--data tests/data] [--out DIR]
-           [--archs qwen3,llama,qwen3_moe] [--modes lora,dora,full] [--check]
+           [--archs qwen3,llama,qwen3_moe] [--modes lora,dora,full] [--seed 42] [--check]
 --check recomputes and compares with the files in OUT instead of writing them.
 """
 import argparse
@@ -51,6 +51,12 @@ LR = {"lora": 1e-3, "dora": 1e-3, "full": 1e-4}
 # target_parameters); DoRA has no such form there.
 SKIP = {("qwen3_moe", "dora"): "peft 0.20 has no DoRA for fused MoE expert parameters"}
 LORA = dict(r=8, lora_alpha=16, lora_dropout=0.0, target_modules="all-linear", bias="none")
+
+
+def set_seed(seed):
+    global SEED
+    SEED = seed
+    SETTINGS["seed"] = seed
 
 
 def make_data(vocab):
@@ -188,7 +194,10 @@ def main():
     ap.add_argument("--archs", default="qwen3,llama,qwen3_moe")
     ap.add_argument("--modes", default="lora,dora,full")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="data, adapter initialisation and Trainer seed (held-out checks: another seed, --out elsewhere)")
     a = ap.parse_args()
+    set_seed(a.seed)
     out = a.out or os.path.join(a.data, "train")
     deterministic()
     import peft
