@@ -53,9 +53,11 @@ rm -rf "$DEMO/sft"
 CKPT=$(ls -d "$DEMO"/sft/v*/checkpoint-* | tail -1)
 echo "== run folder: $(ls "$(dirname "$CKPT")" | tr '\n' ' ')"
 echo "== swift infer --adapters $CKPT --val_dataset tests/data/demo/self_cognition.jsonl --temperature 0"
+rm -f "$DEMO/sft_infer.jsonl"
 "$BIN/swift" infer --adapters "$CKPT" --val_dataset tests/data/demo/self_cognition.jsonl \
   --temperature 0 --max_new_tokens 24 --result_path "$DEMO/sft_infer.jsonl" >/dev/null
-python3 - "$DEMO/sft_infer.jsonl" <<'PY'
+learned() {
+  python3 - "$1" <<'PY'
 import json, sys
 want = [json.loads(l)["messages"][-1]["content"] for l in open("tests/data/demo/self_cognition.jsonl")]
 got = [json.loads(l)["response"] for l in open(sys.argv[1])]
@@ -63,5 +65,21 @@ for w, g in zip(want, got):
     print(("LEARNED  " if w == g else "DIFFERENT") + " " + repr(g))
 print(f"learned {sum(w == g for w, g in zip(want, got))} of {len(want)} answers")
 PY
+}
+learned "$DEMO/sft_infer.jsonl"
+# Full fine-tuning of the same model on the same rows (every weight trains; the checkpoint is a
+# model folder), then greedy inference with that checkpoint as the model.
+echo "== swift sft --model $DEMO/model --dataset tests/data/demo/self_cognition.jsonl --tuner_type full"
+rm -rf "$DEMO/sft_full"
+"$BIN/swift" sft --model "$DEMO/model" --dataset tests/data/demo/self_cognition.jsonl \
+  --output_dir "$DEMO/sft_full" --tuner_type full --num_train_epochs 80 --learning_rate 5e-3 \
+  --per_device_train_batch_size 4 --gradient_accumulation_steps 1 --logging_steps 40 \
+  --save_steps 1000
+FULL=$(ls -d "$DEMO"/sft_full/v*/checkpoint-* | tail -1)
+echo "== swift infer --model $FULL --val_dataset tests/data/demo/self_cognition.jsonl --temperature 0"
+rm -f "$DEMO/sft_full_infer.jsonl"
+"$BIN/swift" infer --model "$FULL" --val_dataset tests/data/demo/self_cognition.jsonl \
+  --temperature 0 --max_new_tokens 24 --result_path "$DEMO/sft_full_infer.jsonl" >/dev/null
+learned "$DEMO/sft_full_infer.jsonl"
 echo "== swift sft tests/data/demo/sft.yaml --learning_rate 2e-4 --show_args"
 "$BIN/swift" sft tests/data/demo/sft.yaml --learning_rate 2e-4 --show_args

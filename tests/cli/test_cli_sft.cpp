@@ -137,9 +137,9 @@ TEST_F(CliSft, LoraRunFolderAsMsSwiftLaysItOut) {
   EXPECT_EQ(args["lora_rank"], 8);
   auto train = train_records(rd);
   ASSERT_EQ(train.size(), 4u) << read_file(rd + "/logging.jsonl");
-  for (const char* k : {"loss", "grad_norm", "learning_rate", "token_acc", "epoch",
-                        "global_step/max_steps", "elapsed_time", "remaining_time",
-                        "train_speed(s/it)"})
+  for (const char* k :
+       {"loss", "grad_norm", "learning_rate", "token_acc", "epoch", "global_step/max_steps",
+        "elapsed_time", "remaining_time", "train_speed(s/it)"})
     EXPECT_TRUE(train[1].contains(k)) << k << " missing: " << train[1].dump();
   bool eval = false, end = false;
   for (const auto& rec : records(rd)) {
@@ -179,8 +179,8 @@ TEST_F(CliSft, KilledRunResumesWithIdenticalLosses) {
   auto want = train_records(whole_run);
   ASSERT_EQ(want.size(), static_cast<std::size_t>(steps));
 
-  const std::string cmd = kEnv + std::string(SWIFT_BIN) + " " + sft_args(killed, steps) +
-                          " > " + dir_ + "/killed.log 2>&1";
+  const std::string cmd = kEnv + std::string(SWIFT_BIN) + " " + sft_args(killed, steps) + " > " +
+                          dir_ + "/killed.log 2>&1";
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -199,7 +199,8 @@ TEST_F(CliSft, KilledRunResumesWithIdenticalLosses) {
   ::kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill: " << read_file(dir_ + "/killed.log");
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "the run ended before the kill: " << read_file(dir_ + "/killed.log");
   const std::string killed_run = runs_in(killed).at(0);
   const int k = latest_step(killed_run);
   ASSERT_GE(k, 3);
@@ -210,7 +211,8 @@ TEST_F(CliSft, KilledRunResumesWithIdenticalLosses) {
   ASSERT_EQ(res.code, 0) << res.out;
   const std::string resumed_run = runs_in(killed).at(1);
   auto got = train_records(resumed_run);
-  ASSERT_EQ(got.size(), static_cast<std::size_t>(steps - k)) << read_file(resumed_run + "/logging.jsonl");
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(steps - k))
+      << read_file(resumed_run + "/logging.jsonl");
   for (int s = k + 1; s <= steps; ++s) {
     ASSERT_TRUE(got.count(s)) << "step " << s;
     EXPECT_EQ(got[s]["loss"], want[s]["loss"]) << "step " << s;

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "common/subtool.h"
-#include "random_model.h"
 #include "core/error.h"
 #include "infer/engine.h"
 #include "model/model.h"
+#include "random_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
