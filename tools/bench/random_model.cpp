@@ -31,6 +31,7 @@ std::shared_ptr<model::CausalLM> random_model(const nlohmann::json& cfg_json,
   auto cfg = model::parse_model_config(cfg_json);
   const auto* spec = model::find_arch(cfg);
   SWIFT_CHECK(spec != nullptr, "[bench] no architecture row for the config");
+  if (spec->configure) spec->configure(cfg);  // the arch's defaults, as loading a folder does
   auto lm = std::make_shared<model::CausalLM>(cfg, *spec);
   torch::manual_seed(0);
   for (const auto& p : lm->expected_parameters()) {
