@@ -51,6 +51,9 @@ struct ArchSpec {
   SharedExpert shared_expert = SharedExpert::kNone;
   std::string router_name = "gate";  // mlp.<router_name>.weight
   bool router_bias = false;
+  // transformers registers mlp.experts before the router (qwen3_moe, deepseek_v3): the
+  // parameter order --freeze_parameters_ratio counts in.
+  bool router_after_experts = false;
   // Checkpoint names of per-expert linears that transformers fuses into experts.gate_up_proj /
   // experts.down_proj, and the checkpoint module that holds the experts ("" = none).
   std::string ckpt_moe_module = "mlp";  // mixtral: block_sparse_moe

@@ -244,14 +244,21 @@ TEST_F(CliSft, TrainedAdapterMergesAndInfers) {
   EXPECT_EQ(ra, rb);
 }
 
-// Full fine-tuning: the checkpoint is a model folder `swift infer --model` loads, its weights
-// moved, with the tokenizer beside them.
+// Full fine-tuning (with ms-swift's freeze rules): the checkpoint is a model folder `swift
+// infer --model` loads, its weights moved, with the tokenizer beside them.
 TEST_F(CliSft, FullCheckpointIsAModel) {
   const std::string out = dir_ + "/full";
   Result r = run("sft --model " + model_ + " --dataset " + kData + " --output_dir " + out +
                  " --tuner_type full --max_steps 2 --save_steps 2 --learning_rate 1e-3"
-                 " --split_dataset_ratio 0");
+                 " --split_dataset_ratio 0 --freeze_parameters_ratio 0.3"
+                 " --trainable_parameters model.embed_tokens");
   ASSERT_EQ(r.code, 0) << r.out;
+  // ms-swift's freeze rules ran: the bottom 30% froze, the embeddings were activated again.
+  EXPECT_NE(r.out.find("parameter tensors frozen"), std::string::npos) << r.out;
+  Result lora = run("sft --model " + model_ + " --dataset " + kData + " --output_dir " + out +
+                    " --max_steps 1 --freeze_parameters model.norm");
+  EXPECT_EQ(lora.code, 1) << lora.out;
+  EXPECT_NE(lora.out.find("--tuner_type full"), std::string::npos) << lora.out;
   const std::string ckpt = runs_in(out).at(0) + "/checkpoint-2";
   for (const char* f : {"/config.json", "/model.safetensors", "/tokenizer.json",
                         "/trainer_state.json", "/args.json"})

@@ -26,6 +26,7 @@
 #include "template/template_meta.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
+#include "train/freeze.h"
 #include "train/trainer.h"
 #include "tuners/lora.h"
 
@@ -34,6 +35,16 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 namespace stdfs = std::filesystem;
+
+train::FreezeOptions freeze_options(const args::Arguments& a) {
+  train::FreezeOptions fo;
+  fo.ratio = a.tuner.freeze_parameters_ratio;
+  fo.freeze_prefixes = a.tuner.freeze_parameters;
+  fo.freeze_regex = a.tuner.freeze_parameters_regex;
+  fo.trainable_prefixes = a.tuner.trainable_parameters;
+  fo.trainable_regex = a.tuner.trainable_parameters_regex;
+  return fo;
+}
 
 // Training features whose arguments parse but whose code is not here yet: a clear error
 // instead of a run that silently ignores them.
@@ -62,12 +73,39 @@ void refuse_unbuilt(const args::Arguments& a) {
                   *t.metric_for_best_model == "loss" || *t.metric_for_best_model == "eval_loss",
               "[args] --metric_for_best_model {} is not built yet; only loss",
               *t.metric_for_best_model);
-  SWIFT_CHECK(!a.tuner.freeze_parameters_regex && !a.tuner.trainable_parameters_regex &&
-                  a.tuner.freeze_parameters.empty() && a.tuner.trainable_parameters.empty() &&
-                  a.tuner.freeze_parameters_ratio == 0.0,
-              "[args] --freeze_parameters* / --trainable_parameters* are not built yet");
+  SWIFT_CHECK(a.base.tuner_type == "full" || !freeze_options(a).any(),
+              "[args] --freeze_parameters* / --trainable_parameters* apply to --tuner_type full "
+              "(as in ms-swift); with LoRA choose what trains with --target_modules, "
+              "--target_regex or --modules_to_save");
   SWIFT_CHECK(a.tuner.target_parameters.empty(),
               "[args] --target_parameters is not built yet for new adapters");
+}
+
+// Full fine-tuning: every parameter trains, then ms-swift's freeze / activate rules apply.
+void apply_freeze(model::CausalLM& lm,
+                  const train::FreezeOptions& fo,
+                  const std::string& arch_type) {
+  if (!fo.any()) return;
+  std::vector<std::string> names;
+  for (const auto& p : lm.expected_parameters())
+    if (lm.parameters().at(p.name).requires_grad()) names.push_back(p.name);  // not buffers
+  const auto* spec = model::find_arch(lm.config());
+  std::vector<std::string> ordered;
+  std::vector<std::int64_t> numels;
+  for (auto i : train::hf_parameter_order(names, spec && spec->router_after_experts)) {
+    ordered.push_back(names[i]);
+    numels.push_back(lm.parameters().at(names[i]).numel());
+  }
+  std::string warning;
+  const auto trainable = train::trainable_after_freeze(ordered, numels, fo, &warning);
+  if (!warning.empty()) SWIFT_WARN("{}", warning);
+  std::size_t frozen = 0;
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    if (trainable[i]) continue;
+    lm.parameters().at(ordered[i]).set_requires_grad(false);
+    ++frozen;
+  }
+  SWIFT_INFO("{} of {} parameter tensors frozen ({})", frozen, ordered.size(), arch_type);
 }
 
 train::TrainerOptions trainer_options(const args::Arguments& a, bool lora) {
@@ -195,6 +233,7 @@ int run_train(const std::vector<std::string>& argv, const std::string& command) 
     }
   } else {
     lm->set_requires_grad(true);
+    apply_freeze(*lm, freeze_options(a), cfg.model_type);
   }
 
   // Data.

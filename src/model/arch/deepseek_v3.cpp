@@ -13,6 +13,7 @@ void add_deepseek_v3(std::vector<ArchSpec>& out) {
   s.model_types = {"deepseek_v3"};
   s.attention = AttentionKind::kMla;
   s.routing = MoeRouting::kSigmoidGroup;
+  s.router_after_experts = true;
   s.shared_expert = SharedExpert::kPlain;
   s.configure = [](ModelConfig& c) {
     c.q_lora_rank = c.get_int("q_lora_rank", 0);

@@ -52,6 +52,7 @@ void add_moe_family(std::vector<ArchSpec>& out) {
   q3.model_types = {"qwen3_moe"};
   q3.qk_norm = QkNorm::kPerHead;
   q3.routing = MoeRouting::kSoftmaxTopk;
+  q3.router_after_experts = true;
   q3.configure = [](ModelConfig& c) {
     c.o_proj_bias = c.attention_bias;
     c.num_experts = c.get_int("num_experts", 128);
