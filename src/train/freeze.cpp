@@ -13,7 +13,7 @@ namespace {
 
 // Norms of a decoder layer in the order transformers' decoder layers register them.
 int norm_rank(const std::string& rest) {
-  static const char* const kOrder[] = {"input_layernorm.",          "post_attention_layernorm.",
+  static const char* const kOrder[] = {"input_layernorm.",           "post_attention_layernorm.",
                                        "pre_feedforward_layernorm.", "post_feedforward_layernorm.",
                                        "post_self_attn_layernorm.",  "post_mlp_layernorm."};
   for (int i = 0; i < 6; ++i)
@@ -87,13 +87,15 @@ std::vector<std::size_t> hf_parameter_order(const std::vector<std::string>& name
                                             bool router_after_experts) {
   Hints h;
   h.router_after_experts = router_after_experts;
-  for (const auto& n : names) h.fused_qkv = h.fused_qkv || n.find(".self_attn.qkv_proj.") != std::string::npos;
+  for (const auto& n : names)
+    h.fused_qkv = h.fused_qkv || n.find(".self_attn.qkv_proj.") != std::string::npos;
   std::vector<Key> keys;
   keys.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) keys.push_back(key_of(names[i], i, h));
   std::vector<std::size_t> idx(names.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  std::sort(idx.begin(), idx.end(),
+            [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
   return idx;
 }
 

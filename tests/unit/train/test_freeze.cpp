@@ -85,7 +85,8 @@ TEST(Freeze, HfParameterOrderOfEveryFixture) {
     for (const auto& p : lm.expected_parameters())  // DeepSeek's correction bias is a buffer
       if (p.name.find("e_score_correction_bias") == std::string::npos) names.push_back(p.name);
     std::vector<std::string> ordered;
-    for (auto i : swift::train::hf_parameter_order(names, spec->router_after_experts)) ordered.push_back(names[i]);
+    for (auto i : swift::train::hf_parameter_order(names, spec->router_after_experts))
+      ordered.push_back(names[i]);
     EXPECT_EQ(ordered, it.value()["parameters"].get<std::vector<std::string>>()) << it.key();
   }
 }
