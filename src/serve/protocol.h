@@ -50,7 +50,8 @@ struct ModelChoice {
 // "" (no `model` in the body) is the served model; an unknown name is a 404 model_not_found.
 ModelChoice resolve_model(const std::string& requested, const ServedModels& served);
 
-// The generation settings of either endpoint; unset = the server's default.
+// Generation settings of either endpoint, field for field infer::GenerationRequest's; unset:
+// default.
 struct Sampling {
   std::optional<double> temperature;         // [0, 2]; 0 = greedy
   std::optional<double> top_p;               // (0, 1]

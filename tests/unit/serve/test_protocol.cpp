@@ -86,6 +86,16 @@ TEST(ApiError, FromExceptions) {
   }
 }
 
+TEST(LimitsTest, DefaultsAreOpenAIs) {
+  const Limits l;
+  EXPECT_EQ(l.max_n, 128);
+  EXPECT_EQ(l.max_logprobs, 20);  // ms-swift deploy's max_logprobs
+  EXPECT_EQ(l.max_stop, 4);
+  EXPECT_EQ(l.max_tools, 128);
+  EXPECT_EQ(l.max_model_len, 0);
+  EXPECT_FALSE(l.prompt_logprobs);
+}
+
 // --- the body as a whole ---
 
 TEST(Body, EmptyIsRefused) {
