@@ -257,9 +257,7 @@ void refuse_unsupported_chat(const ojson& body) {
 ChatRequest chat_request_from_json(const ojson& body,
                                    const ServedModels& served,
                                    const Limits& limits) {
-  if (!body.is_object())
-    fail("", fmt::format("The request body must be a JSON object, but it is {}",
-                         detail::json_kind(body)));
+  detail::require_object_body(body);
   ChatRequest req;
   // Messages first: they are what a client most often gets wrong.
   const ojson* messages = field(body, "messages");

@@ -66,9 +66,7 @@ std::vector<Prompt> read_prompts(const ojson& body, const Limits& limits) {
 CompletionRequest completion_request_from_json(const ojson& body,
                                                const ServedModels& served,
                                                const Limits& limits) {
-  if (!body.is_object())
-    fail("", fmt::format("The request body must be a JSON object, but it is {}",
-                         detail::json_kind(body)));
+  detail::require_object_body(body);
   CompletionRequest req;
   req.prompts = read_prompts(body, limits);
   detail::Common c = detail::read_common(body, detail::Endpoint::kCompletions, served, limits);

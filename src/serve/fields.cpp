@@ -40,6 +40,13 @@ void wrong_type(const std::string& param, std::string_view expected, const ojson
                           param, expected, json_kind(got), expected));
 }
 
+void require_object_body(const ojson& body) {
+  if (!body.is_object())
+    fail("", fmt::format("The request body must be a JSON object, but it is {}; send {{...}} with "
+                         "the request's fields",
+                         json_kind(body)));
+}
+
 std::string path_of(std::string_view prefix, std::string_view key) {
   if (prefix.empty()) return std::string(key);
   return fmt::format("{}.{}", prefix, key);

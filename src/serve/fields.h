@@ -22,6 +22,8 @@ std::string json_kind(const ojson& v);
 
 [[noreturn]] void fail(const std::string& param, std::string message, std::string code = {});
 [[noreturn]] void wrong_type(const std::string& param, std::string_view expected, const ojson& got);
+// A 400 unless the whole request body is a JSON object.
+void require_object_body(const ojson& body);
 
 // "prefix.key", or "key" at the top level.
 std::string path_of(std::string_view prefix, std::string_view key);

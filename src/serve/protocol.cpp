@@ -40,10 +40,7 @@ ojson parse_body(std::string_view body, const Limits& limits) {
                          "within about ±1.8e308",
                          detail::clip(str::json_error_text(e.what()), 120)));
   }
-  if (!j.is_object())
-    fail("", fmt::format("The request body must be a JSON object, but it is {}; send {{...}} with "
-                         "the request's fields",
-                         detail::json_kind(j)));
+  detail::require_object_body(j);
   return j;
 }
 

@@ -89,10 +89,9 @@ void apply_freeze(model::CausalLM& lm,
   std::vector<std::string> names;
   for (const auto& p : lm.expected_parameters())
     if (lm.parameters().at(p.name).requires_grad()) names.push_back(p.name);  // not buffers
-  const auto* spec = model::find_arch(lm.config());
   std::vector<std::string> ordered;
   std::vector<std::int64_t> numels;
-  for (auto i : train::hf_parameter_order(names, spec && spec->router_after_experts)) {
+  for (auto i : train::hf_parameter_order(names, lm.spec().router_after_experts)) {
     ordered.push_back(names[i]);
     numels.push_back(lm.parameters().at(names[i]).numel());
   }
