@@ -253,6 +253,9 @@ std::unique_ptr<ParsedArgs> declare_args(const std::string& command) {
   it->second(p->values, p->set);
   // Accepted spellings from ms-swift 3.x.
   if (p->set.has("tuner_type")) p->set.add_alias("train_type", "tuner_type");
+  // swift.cpp's engine runs for every backend name: deploy's batch bound is vLLM's argument.
+  if (p->set.has("served_model_name") && p->set.has("vllm_max_num_seqs"))
+    p->set.add_alias("max_num_seqs", "vllm_max_num_seqs");
   p->set.add(p->show_args, "show_args", "",
              "Print the resolved arguments as JSON and exit (swift.cpp)", "swift.cpp");
   command_defaults(*p);

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "template/agent_template.h"
 #include "template/hf_chat.h"
 #include "template/swift_template.h"
 #include "template/template_meta.h"
@@ -62,6 +63,10 @@ ChatFormatter::ChatFormatter(std::shared_ptr<const tok::Tokenizer> tokenizer,
                        : options_.template_name;
   swift_ = std::make_unique<tmpl::SwiftTemplate>(tmpl::get_template_meta(template_name_), tok_,
                                                  tok_->config());
+  {
+    std::string agent = options_.agent_template.value_or(swift_->meta().agent_template);
+    agent_ = tmpl::make_agent_template(agent.empty() ? "react_en" : agent);
+  }
   auto add_id = [&](std::int32_t id) {
     if (id >= 0 && std::find(stop_ids_.begin(), stop_ids_.end(), id) == stop_ids_.end())
       stop_ids_.push_back(id);
@@ -149,7 +154,8 @@ bool ChatFormatter::use_jinja(const nlohmann::ordered_json& messages,
 }
 
 std::string ChatFormatter::jinja_text(const nlohmann::ordered_json& messages,
-                                      const nlohmann::ordered_json& tools) const {
+                                      const nlohmann::ordered_json& tools,
+                                      std::optional<bool> enable_thinking) const {
   nlohmann::ordered_json msgs = messages;
   if (options_.system && !(msgs.size() && msgs[0]["role"] == "system"))
     msgs.insert(msgs.begin(),
@@ -157,8 +163,9 @@ std::string ChatFormatter::jinja_text(const nlohmann::ordered_json& messages,
   nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();
   if (!tools.is_null()) kwargs["tools"] = tools;
   // Hybrid thinking templates answer without thinking unless asked, in both backends.
-  if (options_.enable_thinking)
-    kwargs["enable_thinking"] = *options_.enable_thinking;
+  if (!enable_thinking) enable_thinking = options_.enable_thinking;
+  if (enable_thinking)
+    kwargs["enable_thinking"] = *enable_thinking;
   else if (!swift_->meta().non_thinking_prefix.empty())
     kwargs["enable_thinking"] = false;
   return tmpl::apply_chat_template(tok_->config(), msgs, true, kwargs);
@@ -168,34 +175,60 @@ bool ChatFormatter::strip_leading_newlines() const {
   return options_.backend == "swift" && swift_->meta().strip_prompt_newline;
 }
 
-tmpl::EncodeOptions ChatFormatter::native_options(const nlohmann::ordered_json& tools) const {
+tmpl::EncodeOptions ChatFormatter::native_options(const nlohmann::ordered_json& tools,
+                                                  std::optional<bool> enable_thinking) const {
   tmpl::EncodeOptions opts;
   opts.tools = tools;
   opts.agent_template = options_.agent_template;
   opts.mode = tmpl::Mode::kInfer;
   opts.system = options_.system;
-  opts.enable_thinking = options_.enable_thinking;
+  opts.enable_thinking = enable_thinking ? enable_thinking : options_.enable_thinking;
   opts.response_prefix = options_.response_prefix;
   return opts;
 }
 
 std::string ChatFormatter::prompt_text(const nlohmann::ordered_json& messages,
-                                       const nlohmann::ordered_json& tools_in) const {
+                                       const nlohmann::ordered_json& tools_in,
+                                       std::optional<bool> thinking) const {
   validate_messages(messages);
   const nlohmann::ordered_json tools = tool_list(tools_in);
-  if (use_jinja(messages, tools)) return jinja_text(messages, tools);
-  return swift_->render(messages, native_options(tools));
+  if (use_jinja(messages, tools)) return jinja_text(messages, tools, thinking);
+  return swift_->render(messages, native_options(tools, thinking));
 }
 
 std::vector<std::int32_t> ChatFormatter::prompt_ids(const nlohmann::ordered_json& messages,
-                                                    const nlohmann::ordered_json& tools_in) const {
+                                                    const nlohmann::ordered_json& tools_in,
+                                                    std::optional<bool> thinking) const {
   validate_messages(messages);
   const nlohmann::ordered_json tools = tool_list(tools_in);
   if (use_jinja(messages, tools)) {
     // transformers tokenizes the rendered chat without adding special tokens again.
-    return tok_->encode_like_transformers(jinja_text(messages, tools), false);
+    return tok_->encode_like_transformers(jinja_text(messages, tools, thinking), false);
   }
-  return swift_->encode(messages, native_options(tools)).input_ids;
+  return swift_->encode(messages, native_options(tools, thinking)).input_ids;
+}
+
+std::vector<tmpl::ToolCall> ChatFormatter::parse_tool_calls(const std::string& answer) const {
+  return agent_->parse_tool_calls(answer);
+}
+
+bool ChatFormatter::is_thinking_template() const {
+  const auto& meta = swift_->meta();
+  return meta.is_thinking || !meta.thinking_prefix.empty();
+}
+
+bool ChatFormatter::prompt_opens_thinking(std::optional<bool> enable_thinking) const {
+  if (!is_thinking_template()) return false;
+  auto opens = [](const std::string& prefix) {
+    const auto open = prefix.rfind("<think>");
+    return open != std::string::npos && prefix.find("</think>", open) == std::string::npos;
+  };
+  if (options_.response_prefix) return opens(*options_.response_prefix);
+  const auto& meta = swift_->meta();
+  if (!enable_thinking) enable_thinking = options_.enable_thinking;
+  // ms-swift: None is False for hybrid templates, True for thinking-only ones.
+  const bool on = enable_thinking ? *enable_thinking : meta.non_thinking_prefix.empty();
+  return on && opens(meta.thinking_prefix);
 }
 
 SamplingParams sampling_defaults(const nlohmann::json& gc, const GenerationOverrides& o) {

@@ -23,7 +23,9 @@ class Tokenizer;
 }
 namespace swift::tmpl {
 class SwiftTemplate;
+class AgentTemplate;
 struct EncodeOptions;
+struct ToolCall;
 }  // namespace swift::tmpl
 
 namespace swift::infer {
@@ -50,10 +52,22 @@ class ChatFormatter {
   // Conversation (ending in a user or tool turn) -> prompt ids with the generation prompt.
   // `tools`: the row's tool schemas (a list, a JSON string of one, or null). Throws swift::Error
   // for malformed messages (unknown roles, non-string content...).
+  // `enable_thinking`: a per-request override of ChatOptions::enable_thinking (deploy's
+  // chat_template_kwargs).
   std::vector<std::int32_t> prompt_ids(const nlohmann::ordered_json& messages,
-                                       const nlohmann::ordered_json& tools = nullptr) const;
+                                       const nlohmann::ordered_json& tools = nullptr,
+                                       std::optional<bool> enable_thinking = std::nullopt) const;
   std::string prompt_text(const nlohmann::ordered_json& messages,
-                          const nlohmann::ordered_json& tools = nullptr) const;
+                          const nlohmann::ordered_json& tools = nullptr,
+                          std::optional<bool> enable_thinking = std::nullopt) const;
+
+  // The tool calls in a generated answer, parsed by the agent template the prompt was written
+  // with (--agent_template, the template's own, else react_en as in ms-swift).
+  std::vector<tmpl::ToolCall> parse_tool_calls(const std::string& answer) const;
+  // Whether the template is a thinking one (qwen3's <think> ... </think>), and whether a prompt
+  // with this enable_thinking ends inside the thinking block (the answer starts thinking).
+  bool is_thinking_template() const;
+  bool prompt_opens_thinking(std::optional<bool> enable_thinking) const;
 
   const std::string& template_name() const { return template_name_; }
   const std::vector<std::int32_t>& stop_token_ids() const { return stop_ids_; }
@@ -66,8 +80,10 @@ class ChatFormatter {
  private:
   bool use_jinja(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;
   std::string jinja_text(const nlohmann::ordered_json& messages,
-                         const nlohmann::ordered_json& tools) const;
-  tmpl::EncodeOptions native_options(const nlohmann::ordered_json& tools) const;
+                         const nlohmann::ordered_json& tools,
+                         std::optional<bool> enable_thinking) const;
+  tmpl::EncodeOptions native_options(const nlohmann::ordered_json& tools,
+                                     std::optional<bool> enable_thinking) const;
 
   std::shared_ptr<const tok::Tokenizer> tok_;
   bool has_chat_template_ = false;
@@ -75,6 +91,7 @@ class ChatFormatter {
   ChatOptions options_;
   std::string template_name_;
   std::unique_ptr<tmpl::SwiftTemplate> swift_;
+  std::unique_ptr<tmpl::AgentTemplate> agent_;
   std::vector<std::int32_t> stop_ids_;
   std::vector<std::string> stop_strings_;
 };

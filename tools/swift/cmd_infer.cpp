@@ -3,13 +3,11 @@
 // continuous-batching engine (src/infer/engine.h), as ms-swift's infer pipeline does.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,13 +20,10 @@
 #include "core/strings.h"
 #include "dataset/dataset.h"
 #include "dataset/hub_source.h"
-#include "hub/hub.h"
 #include "infer/chat.h"
 #include "infer/engine.h"
-#include "io/hf_config.h"
-#include "model/model.h"
+#include "infer/session.h"
 #include "tokenizer/tokenizer.h"
-#include "tuners/lora.h"
 
 namespace swift::cli {
 
@@ -56,59 +51,6 @@ class DeltaPrinter {
  private:
   bool at_start_;
 };
-
-std::string answer_text(const std::string& text, bool strip) {
-  if (!strip) return text;
-  const std::size_t k = text.find_first_not_of('\n');
-  return k == std::string::npos ? std::string() : text.substr(k);
-}
-
-struct AdapterSpec {
-  std::string name;  // "" for a bare path (applied to the base model)
-  std::string path;
-};
-
-std::vector<AdapterSpec> parse_adapters(const std::vector<std::string>& words) {
-  std::vector<AdapterSpec> out;
-  for (const auto& w : words) {
-    auto eq = w.find('=');
-    if (eq != std::string::npos && !fs::exists(w)) {
-      out.push_back({w.substr(0, eq), w.substr(eq + 1)});
-    } else {
-      out.push_back({"", w});
-    }
-    SWIFT_CHECK(fs::is_dir(out.back().path), "[args] adapter folder '{}' does not exist",
-                out.back().path);
-  }
-  return out;
-}
-
-// ms-swift's load_args: the checkpoint's args.json fills what the command line left empty.
-void restore_args(const std::string& ckpt_dir, args::Arguments& a) {
-  const std::string path = fs::join(ckpt_dir, "args.json");
-  if (!fs::is_file(path)) return;
-  nlohmann::json j;
-  try {
-    j = io::read_json_file(path);
-  } catch (const swift::Error& e) {
-    SWIFT_FAIL("{}; fix it or pass --load_args false", e.what());
-  }
-  auto str = [&](const char* key, std::optional<std::string>& dst) {
-    if (!dst && j.contains(key) && j[key].is_string()) dst = j[key].get<std::string>();
-  };
-  str("model", a.model.model);
-  str("model_type", a.model.model_type);
-  str("torch_dtype", a.model.torch_dtype);
-  str("template", a.tmpl.template_);
-  str("system", a.tmpl.system);
-  str("response_prefix", a.tmpl.response_prefix);
-  str("agent_template", a.tmpl.agent_template);
-  str("truncation_strategy", a.tmpl.truncation_strategy);
-  if (!a.model.max_model_len && j.contains("max_model_len") &&
-      j["max_model_len"].is_number_integer())
-    a.model.max_model_len = j["max_model_len"].get<std::int64_t>();
-  SWIFT_INFO("restored the model and template arguments from {}", path);
-}
 
 std::string timestamp() {
   std::time_t t = std::time(nullptr);
@@ -141,23 +83,12 @@ class ResultWriter {
   std::string path_;
 };
 
-struct Session {
-  std::shared_ptr<model::CausalLM> model;
-  std::shared_ptr<const tok::Tokenizer> tok;
-  std::unique_ptr<infer::Engine> engine;
-  std::unique_ptr<infer::ChatFormatter> chat;
-  infer::GenerationRequest base_request;  // sampling, stops, max_new_tokens
-  std::string adapter;                    // named adapter requests use ("" base)
-  bool logprobs = false;
-};
+using infer::Session;
 
 infer::GenerationRequest request_for(const Session& s,
                                      const OJson& messages,
                                      const OJson& tools = nullptr) {
-  infer::GenerationRequest r = s.base_request;
-  r.prompt_ids = s.chat->prompt_ids(messages, tools);
-  r.adapter = s.adapter;
-  return r;
+  return s.request(messages, tools);
 }
 
 OJson logprobs_json(const Session& s, const infer::Choice& c) {
@@ -212,7 +143,7 @@ int run_dataset(Session& s, const args::Arguments& a, ResultWriter& out, bool st
   std::vector<bool> done(rows.size(), false);
   auto finish_row = [&](std::size_t i, const infer::GenerationResult& r) {
     const auto& c = r.choices[0];
-    const std::string text = answer_text(c.text, s.chat->strip_leading_newlines());
+    const std::string text = s.answer_text(c.text);
     OJson row = rows[i];
     row["messages"].push_back(OJson{{"role", "assistant"}, {"content", text}});
     OJson result{{"response", text}, {"labels", labels[i]}, {"logprobs", logprobs_json(s, c)}};
@@ -364,7 +295,7 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
                    history.size() / 2);
       continue;
     }
-    const std::string text = answer_text(res.choices[0].text, s.chat->strip_leading_newlines());
+    const std::string text = s.answer_text(res.choices[0].text);
     if (!stream) std::printf("%s", text.c_str());
     std::printf("\n");
     history.push_back(OJson{{"role", "user"}, {"content", query}});
@@ -387,124 +318,18 @@ int run_infer(const std::vector<std::string>& argv) {
     return 0;
   }
   args::Arguments& a = parsed->values;
-  auto adapters = parse_adapters(a.base.adapters);
-  // The checkpoint whose args.json is restored: --ckpt_dir, else the first adapter, else the
-  // model folder when it holds one.
-  std::optional<std::string> ckpt_dir = a.infer.ckpt_dir;
-  if (ckpt_dir) {
-    SWIFT_CHECK(fs::is_dir(*ckpt_dir), "[args] --ckpt_dir '{}' is not a folder", *ckpt_dir);
-    if (fs::is_file(fs::join(*ckpt_dir, "adapter_config.json")))
-      adapters.insert(adapters.begin(), AdapterSpec{"", *ckpt_dir});
-    else if (!a.model.model)
-      a.model.model = *ckpt_dir;
-  } else if (!adapters.empty()) {
-    ckpt_dir = adapters.front().path;
-  } else if (a.model.model && fs::is_file(fs::join(*a.model.model, "args.json"))) {
-    ckpt_dir = *a.model.model;
-  }
-  if (ckpt_dir && a.base.load_args) restore_args(*ckpt_dir, a);
+  infer::SessionPlan plan = infer::plan_session(a);
   if (parsed->show_args) {
     std::printf("%s\n", parsed->set.to_json()
                             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                             .c_str());
     return 0;
   }
-  SWIFT_CHECK(a.model.model,
-              "[args] swift infer needs --model (a folder or hub id), or --adapters/--ckpt_dir of "
-              "a checkpoint whose args.json names the model");
-  SWIFT_CHECK(a.infer.infer_backend == "transformers" || a.infer.infer_backend == "pt",
-              "[args] --infer_backend {} is not available in swift.cpp; its own engine is "
-              "--infer_backend transformers (the default)",
-              a.infer.infer_backend);
-  SWIFT_CHECK(a.generation.num_beams == 1,
-              "[args] --num_beams {} (beam search) is not built yet; use num_beams 1",
-              a.generation.num_beams);
-  SWIFT_CHECK(!a.generation.structured_outputs_regex,
-              "[args] --structured_outputs_regex is not built yet");
-
-  hub::HubOptions hub_options = hub::hub_options_from_env(a.base.use_hf, a.model.model_revision);
-  if (a.base.hub_token) hub_options.token = *a.base.hub_token;
-  const std::string dir = hub::resolve_model_dir(*a.model.model, hub_options);
-  io::HfConfig cfg = io::load_hf_config(dir);
-  nlohmann::json gen_config = io::load_generation_config(dir);
-
-  Session s;
-  model::configure_cpu_threads();
-  model::LoadOptions lo;
-  // CPU compute runs in float32 unless a dtype is asked for explicitly.
-  if (a.model.torch_dtype) lo.dtype = *a.model.torch_dtype;
-  model::check_cpu_compute_dtype(lo.dtype);
-  auto t0 = std::chrono::steady_clock::now();
-  s.model = model::load_causal_lm(dir, lo);
-  std::string tok_dir = dir;
-  for (const auto& ad : adapters)  // a checkpoint may carry its own tokenizer files
-    if (fs::is_file(fs::join(ad.path, "tokenizer.json")) ||
-        fs::is_file(fs::join(ad.path, "tokenizer.model")))
-      tok_dir = ad.path;
-  s.tok = tok::Tokenizer::from_dir(tok_dir);
-
-  infer::EngineOptions eo;
-  eo.max_num_seqs = a.infer.max_batch_size;
-  if (a.model.max_model_len) eo.max_model_len = *a.model.max_model_len;
-  std::vector<std::shared_ptr<tuners::LoraAdapter>> named;
-  int bare = 0;
-  for (const auto& ad : adapters) {
-    auto lora = tuners::LoraAdapter::load(ad.path, *s.model);
-    if (ad.name.empty()) {
-      SWIFT_CHECK(++bare == 1,
-                  "[args] several unnamed --adapters: swift infer applies one adapter to the base "
-                  "model; merge them first or name them name=path");
-      eo.base_adapter = lora;
-    } else {
-      named.push_back(lora);
-    }
-  }
-  s.engine = std::make_unique<infer::Engine>(s.model, s.tok, eo);
-  for (std::size_t i = 0, k = 0; i < adapters.size(); ++i) {
-    if (adapters[i].name.empty()) continue;
-    s.engine->add_adapter(adapters[i].name, named[k++]);
-  }
-  if (bare == 0 && !named.empty()) s.adapter = adapters[0].name.empty() ? "" : adapters[0].name;
-  auto load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  SWIFT_INFO("loaded {} ({}, {} parameters) in {:.2f} s", dir, s.model->architecture(),
-             s.model->num_parameters(), load_s);
-
-  infer::ChatOptions co;
-  if (a.tmpl.template_) co.template_name = *a.tmpl.template_;
-  co.backend = a.tmpl.template_backend;
-  if (a.tmpl.system) {
-    std::string sys = *a.tmpl.system;
-    if (sys.size() > 4 && sys.substr(sys.size() - 4) == ".txt" && fs::is_file(sys))
-      sys = fs::read_file(sys);
-    co.system = sys;
-  }
-  co.enable_thinking = a.tmpl.enable_thinking;
-  co.response_prefix = a.tmpl.response_prefix;
-  co.agent_template = a.tmpl.agent_template;
-  s.chat = std::make_unique<infer::ChatFormatter>(s.tok, cfg.model_type, cfg.architectures,
-                                                  gen_config, co);
-
-  infer::GenerationOverrides ov;
-  ov.temperature = a.generation.temperature;
-  ov.top_k = a.generation.top_k;
-  ov.top_p = a.generation.top_p;
-  ov.repetition_penalty = a.generation.repetition_penalty;
-  auto& r = s.base_request;
-  r.sampling = infer::sampling_defaults(gen_config, ov);
-  r.sampling.seed = static_cast<std::uint64_t>(a.base.seed);
-  s.logprobs = a.generation.logprobs;
-  r.logprobs = a.generation.logprobs;
-  if (a.generation.top_logprobs)
-    r.sampling.top_logprobs = static_cast<int>(*a.generation.top_logprobs);
-  if (a.generation.max_new_tokens) r.max_new_tokens = *a.generation.max_new_tokens;
-  r.stop_token_ids = s.chat->stop_token_ids();
-  r.stop = s.chat->stop_strings();
-  for (const auto& w : a.generation.stop_words) r.stop.push_back(w);
-  // ms-swift prints the stop words it stopped at, except the EOS / template suffix (ids here).
-  r.include_stop_str_in_output = true;
-  SWIFT_INFO("template {} ({} backend), temperature {}, max_new_tokens {}", s.chat->template_name(),
-             co.backend, r.sampling.temperature,
-             r.max_new_tokens < 0 ? std::string("None") : std::to_string(r.max_new_tokens));
+  infer::SessionOptions so;
+  so.max_num_seqs = a.infer.max_batch_size;
+  auto session = infer::open_session(a, plan, so);
+  Session& s = *session;
+  const std::optional<std::string>& ckpt_dir = plan.ckpt_dir;
 
   const bool interactive = a.data.val_dataset.empty();
   const bool stream = a.generation.stream.value_or(interactive);

@@ -24,6 +24,7 @@ int run_pt(const std::vector<std::string>& argv);            // cmd_sft.cpp
 int run_export(const std::vector<std::string>& argv);        // cmd_export.cpp
 int run_merge_lora(const std::vector<std::string>& argv);    // cmd_export.cpp
 int run_create_model(const std::vector<std::string>& argv);  // cmd_create_model.cpp
+int run_deploy(const std::vector<std::string>& argv);        // cmd_deploy.cpp
 
 // Exit codes: 0 ok, 1 error (bad input, failed run), 2 usage error, 3 not built yet.
 constexpr int kExitError = 1;

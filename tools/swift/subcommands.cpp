@@ -11,7 +11,7 @@ const std::vector<Subcommand>& subcommands() {
       {"rlhf", "preference and RL training: dpo, orpo, simpo, kto, cpo, rm, ppo, grpo, gkd",
        nullptr},
       {"infer", "interactive chat or batch inference over a dataset", run_infer},
-      {"deploy", "OpenAI-compatible server", nullptr},
+      {"deploy", "OpenAI-compatible server", run_deploy},
       {"rollout", "generation server for GRPO/GKD rollouts", nullptr},
       {"eval", "evaluate a model on benchmarks", nullptr},
       {"export", "merge LoRA, quantize, export to Ollama", run_export},
