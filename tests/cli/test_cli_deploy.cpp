@@ -141,7 +141,7 @@ class Deploy : public ::testing::Test {
     if (r.code == 0) adapter_ = dir_ + "/sft/checkpoint-2";
     else std::fprintf(stderr, "sft failed:\n%s\n", r.out.c_str());
     server_ = new ServerProc();
-    std::string args = "--model " + model_ + " --api_key " + kKey +
+    std::string args = "--model " + model_ + " --served_model_name qwen3_e2e --api_key " + kKey +
                        " --temperature 0 --max_new_tokens 16 --max_model_len 256 --log_interval 1"
                        " --verbose false --result_path " + dir_ + "/requests.jsonl";
     if (!adapter_.empty()) args += " --adapters lora1=" + adapter_;
@@ -501,13 +501,13 @@ TEST(DeployQueue, FullQueueIs503AndSigtermExitsZero) {
   if (model.empty()) GTEST_SKIP() << "no qwen3 tokenizer asset";
   const std::string dir = swift::testing::fresh_dir("swift_test_cli_deploy", "queue");
   ServerProc srv;
-  ASSERT_TRUE(srv.start("--model " + model +
+  ASSERT_TRUE(srv.start("--model " + model + " --max_model_len 2048" +
                             " --max_num_seqs 1 --max_queue_size 0 --shutdown_timeout 2"
                             " --temperature 0 --log_interval -1",
                         dir + "/server.log"))
       << swift::testing::read_file(dir + "/server.log");
   const json body{{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
-                  {"max_tokens", 100000},
+                  {"max_tokens", 2000},
                   {"ignore_eos", true},
                   {"stream", true}};
   std::atomic<int> first_status{0};
@@ -532,7 +532,8 @@ TEST(DeployQueue, FullQueueIs503AndSigtermExitsZero) {
     if (m && std::regex_search(m->body, mm, re) && mm[1] == "1") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  auto r = c.Post("/v1/chat/completions", json{{"messages", body["messages"]}}.dump(),
+  auto r = c.Post("/v1/chat/completions",
+                  json{{"messages", body["messages"]}, {"max_tokens", 4}}.dump(),
                   "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503) << r->body;
