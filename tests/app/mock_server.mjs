@@ -4,6 +4,7 @@
 // reasoning_content chunk, then a fixed answer word by word, then usage and [DONE]).
 //   node tests/app/mock_server.mjs [port]     (port 0 or none: a free one; prints "listening PORT")
 // A user message containing "error" gets a 400 error body; "midstream" an SSE error event.
+// Env APP_LANG (config.lang, default en), APP_STREAM=0 (config.stream false).
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,8 @@ const FILES = {
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
 };
 const CONFIG = {
-  studio_title: 'Mock Studio', lang: process.env.APP_LANG || 'en', model: MODEL, stream: true,
+  studio_title: 'Mock Studio', lang: process.env.APP_LANG || 'en', model: MODEL,
+  stream: process.env.APP_STREAM !== '0',
   defaults: { temperature: 0.7, top_p: 0.9, top_k: 20, max_tokens: 256, repetition_penalty: 1.05 },
   system: 'You are a helpful assistant.',
 };
