@@ -30,7 +30,11 @@ const watchdog = setTimeout(() => fail(`did not finish within ${TIMEOUT_S} s`), 
 async function main() {
   check(APP_URL, 'set APP_URL to the server, e.g. APP_URL=http://127.0.0.1:8000/');
   const base = new URL(APP_URL);
-  const config = await (await fetch(new URL('app/config.json', base))).json();
+  const configUrl = new URL('app/config.json', base);
+  const config = await fetch(configUrl).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.json();
+  }).catch((e) => { throw new Error(`cannot read ${configUrl}: ${e.message}`); });
   const title = config.studio_title || config.model;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
