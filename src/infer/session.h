@@ -52,8 +52,8 @@ struct SessionOptions {
 };
 
 struct Session {
-  std::string model_dir;  // the resolved local folder
-  std::string model_id;   // --model as given (the hub id or path)
+  std::string model_dir;                // the resolved local folder
+  std::string model_id;                 // --model as given (the hub id or path)
   std::optional<std::string> ckpt_dir;  // whose args.json was restored (result paths)
   std::vector<AdapterSpec> adapters;
   std::shared_ptr<model::CausalLM> model;
@@ -63,8 +63,8 @@ struct Session {
   nlohmann::json generation_config;
   // The defaults of every request: sampling, seed, stops, max_new_tokens, logprobs.
   GenerationRequest base_request;
-  std::string adapter;     // the named adapter requests use by default ("" = base)
-  bool logprobs = false;   // --logprobs
+  std::string adapter;    // the named adapter requests use by default ("" = base)
+  bool logprobs = false;  // --logprobs
   double load_seconds = 0;
 
   // A request for a conversation with the session's defaults.

@@ -135,9 +135,8 @@ infer::GenerationResult cancelled_result(int n) {
 void EngineWorker::loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] {
-      return stop_ || !inbox_.empty() || !cancels_.empty() || !active_.empty();
-    });
+    cv_.wait(lock,
+             [&] { return stop_ || !inbox_.empty() || !cancels_.empty() || !active_.empty(); });
     if (stop_ && inbox_.empty() && active_.empty()) break;
     auto inbox = std::move(inbox_);
     inbox_.clear();

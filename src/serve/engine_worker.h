@@ -33,8 +33,8 @@ namespace swift::serve {
 // One thing that happened to a request, in order.
 struct WorkerEvent {
   int choice = 0;
-  std::string text;                           // newly final text of the choice
-  std::int32_t token = -1;                    // the id just generated (-1: none)
+  std::string text;                            // newly final text of the choice
+  std::int32_t token = -1;                     // the id just generated (-1: none)
   std::optional<infer::SampledToken> sampled;  // its logprobs when requested
   bool choice_finished = false;
   std::string finish_reason;  // with choice_finished: "stop" | "length" | "cancelled"
@@ -84,12 +84,12 @@ struct WorkerOptions {
 };
 
 struct WorkerStats {
-  infer::EngineStats engine;    // as of the last step
-  std::int64_t in_flight = 0;   // submitted and not yet done
-  std::int64_t inbox = 0;       // not yet handed to the engine
-  std::int64_t finished = 0;    // requests done since start
-  std::int64_t cancelled = 0;   // of which cancelled by the client
-  std::int64_t failed = 0;      // refused by the engine
+  infer::EngineStats engine;   // as of the last step
+  std::int64_t in_flight = 0;  // submitted and not yet done
+  std::int64_t inbox = 0;      // not yet handed to the engine
+  std::int64_t finished = 0;   // requests done since start
+  std::int64_t cancelled = 0;  // of which cancelled by the client
+  std::int64_t failed = 0;     // refused by the engine
 };
 
 class EngineWorker {
@@ -114,7 +114,7 @@ class EngineWorker {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::pair<infer::GenerationRequest, std::shared_ptr<RequestHandle>>> inbox_;
-  std::vector<RequestHandle*> cancels_;  // each kept alive by live_
+  std::vector<RequestHandle*> cancels_;                            // each kept alive by live_
   std::map<RequestHandle*, std::shared_ptr<RequestHandle>> live_;  // submitted, not yet done
   std::condition_variable done_cv_;
   std::map<std::uint64_t, std::shared_ptr<RequestHandle>> active_;  // engine thread only

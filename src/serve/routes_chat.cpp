@@ -151,9 +151,9 @@ void handle_chat(Server::State& st, const httplib::Request& req, httplib::Respon
         h->wait(&ignored, std::chrono::milliseconds(500));
         for (const auto& e : ignored)
           if (ttft < 0 && e.token >= 0)
-            ttft = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                 h->submitted_at())
-                       .count();
+            ttft =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - h->submitted_at())
+                    .count();
       }
       st.record_finish(*h, ttft);
       if (!h->error().empty()) SWIFT_REQUEST_FAIL(bad_request("", h->error()));

@@ -57,8 +57,8 @@ void handle_completion(Server::State& st, const httplib::Request& req, httplib::
       }
       const std::string param =
           cr.prompts.size() > 1 ? "prompt[" + std::to_string(p) + "]" : std::string("prompt");
-      check_context_length(static_cast<std::int64_t>(ids.size()), cr.sampling.max_tokens,
-                           st.limits, param);
+      check_context_length(static_cast<std::int64_t>(ids.size()), cr.sampling.max_tokens, st.limits,
+                           param);
       gens.push_back(st.generation_request(cr.sampling, std::move(ids), cr.model.adapter));
       echoes.push_back(cr.echo ? text : std::string());
     }
@@ -160,15 +160,14 @@ void handle_completion(Server::State& st, const httplib::Request& req, httplib::
               std::vector<TokenLogprob> lp;
               if (ss->logprobs && e.sampled) lp = token_logprobs(s, {*e.sampled});
               if (!text.empty() || !lp.empty())
-                out += ss->stream.text(index, text, lp.empty() ? nullptr : &lp,
-                                       ss->offsets[slot]);
+                out += ss->stream.text(index, text, lp.empty() ? nullptr : &lp, ss->offsets[slot]);
               ss->offsets[slot] += utf8_length(text);
               if (e.choice_finished)
                 out += ss->stream.finish(index, finish_reason_from(e.finish_reason, false));
             }
           }
-          if (all_done || std::all_of(parts.begin(), parts.end(),
-                                      [](const Part& x) { return x.done; })) {
+          if (all_done ||
+              std::all_of(parts.begin(), parts.end(), [](const Part& x) { return x.done; })) {
             if (!ss->finished) {
               Usage u;
               for (const auto& part : parts) {

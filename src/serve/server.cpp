@@ -97,17 +97,17 @@ void Server::State::log_result(const nlohmann::ordered_json& request,
                                const std::string& response,
                                const infer::GenerationRequest& gen) {
   if (!options.result_path) return;
-  nlohmann::ordered_json cfg{{"max_tokens", gen.max_new_tokens < 0
-                                                 ? nlohmann::ordered_json(nullptr)
-                                                 : nlohmann::ordered_json(gen.max_new_tokens)},
-                             {"temperature", gen.sampling.temperature},
-                             {"top_k", gen.sampling.top_k},
-                             {"top_p", gen.sampling.top_p},
-                             {"repetition_penalty", gen.sampling.repetition_penalty},
-                             {"n", gen.n},
-                             {"seed", gen.sampling.seed ? nlohmann::ordered_json(*gen.sampling.seed)
-                                                        : nlohmann::ordered_json(nullptr)},
-                             {"stop", gen.stop}};
+  nlohmann::ordered_json cfg{
+      {"max_tokens", gen.max_new_tokens < 0 ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(gen.max_new_tokens)},
+      {"temperature", gen.sampling.temperature},
+      {"top_k", gen.sampling.top_k},
+      {"top_p", gen.sampling.top_p},
+      {"repetition_penalty", gen.sampling.repetition_penalty},
+      {"n", gen.n},
+      {"seed", gen.sampling.seed ? nlohmann::ordered_json(*gen.sampling.seed)
+                                 : nlohmann::ordered_json(nullptr)},
+      {"stop", gen.stop}};
   nlohmann::ordered_json row{
       {"response", response}, {"infer_request", request}, {"generation_config", cfg}};
   const std::string line = json_text(row) + "\n";
@@ -121,9 +121,8 @@ void Server::State::log_result(const nlohmann::ordered_json& request,
 }
 
 void Server::State::record_finish(const RequestHandle& h, double ttft_s) {
-  const double e2e = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                   h.submitted_at())
-                         .count();
+  const double e2e =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - h.submitted_at()).count();
   std::lock_guard<std::mutex> lock(metrics.mu);
   metrics.e2e.observe(e2e);
   if (ttft_s >= 0) metrics.ttft.observe(ttft_s);
@@ -134,12 +133,11 @@ void Server::State::record_finish(const RequestHandle& h, double ttft_s) {
   const auto& r = h.result();
   metrics.prompt_tokens += static_cast<std::uint64_t>(r.prompt_tokens);
   metrics.generation_tokens += static_cast<std::uint64_t>(r.completion_tokens);
-  for (const auto& c : r.choices) ++metrics.finished[c.finish_reason.empty() ? "stop" : c.finish_reason];
+  for (const auto& c : r.choices)
+    ++metrics.finished[c.finish_reason.empty() ? "stop" : c.finish_reason];
 }
 
-namespace {
-
-std::string served_name(const infer::Session& s, const ServerOptions& o) {
+std::string served_model_name(const infer::Session& s, const ServerOptions& o) {
   if (!o.served_model_name.empty()) return o.served_model_name;
   std::string id = s.model_id;
   while (id.size() > 1 && id.back() == '/') id.pop_back();
@@ -147,11 +145,11 @@ std::string served_name(const infer::Session& s, const ServerOptions& o) {
   return slash == std::string::npos ? id : id.substr(slash + 1);
 }
 
+namespace {
+
 bool public_path(const std::string& path, bool app) {
   if (path == "/health" || path == "/ping") return true;
-  if (!app) return false;
-  return path == "/" || path == "/index.html" || path == "/app.js" || path == "/app.css" ||
-         path == "/favicon.ico";
+  return app && is_app_path(path);
 }
 
 // Constant-time comparison of the presented key (no early exit on the first differing byte).
@@ -175,8 +173,8 @@ Server::Server(infer::Session& session, ServerOptions options)
                 "[args] --ssl_certfile '{}' is not a file", *o.ssl_certfile);
     SWIFT_CHECK(std::filesystem::is_regular_file(*o.ssl_keyfile),
                 "[args] --ssl_keyfile '{}' is not a file", *o.ssl_keyfile);
-    auto ssl = std::make_unique<httplib::SSLServer>(o.ssl_certfile->c_str(),
-                                                    o.ssl_keyfile->c_str());
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(o.ssl_certfile->c_str(), o.ssl_keyfile->c_str());
     SWIFT_CHECK(ssl->is_valid(),
                 "[args] cannot start TLS with --ssl_certfile {} and --ssl_keyfile {}: check that "
                 "they are a matching PEM certificate and key",
@@ -189,14 +187,14 @@ Server::Server(infer::Session& session, ServerOptions options)
     auto parent = std::filesystem::path(*o.result_path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
   }
-  st.served.name = served_name(session, o);
+  st.served.name = served_model_name(session, o);
   st.served.adapters = session.engine->adapter_names();
   st.limits.max_logprobs = o.max_logprobs;
   st.limits.max_model_len = session.engine->max_model_len();
   st.limits.vocab_size = session.model->config().vocab_size;
   st.created = now_unix();
-  st.worker = std::make_unique<EngineWorker>(*session.engine,
-                                             WorkerOptions{o.max_running, o.max_waiting});
+  st.worker =
+      std::make_unique<EngineWorker>(*session.engine, WorkerOptions{o.max_running, o.max_waiting});
 
   auto& http = *st.http;
   // One thread per open connection: streams hold theirs; a few more keep health and metrics
@@ -241,8 +239,8 @@ Server::Server(infer::Session& session, ServerOptions options)
   });
   // Statuses cpp-httplib sets on its own (no route, body too large, bad request line...) get an
   // OpenAI error body too.
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [&st](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler(httplib::Server::HandlerWithResponse([&st](const httplib::Request& req,
+                                                                    httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
     ApiError e;
     e.status = res.status;
@@ -254,8 +252,8 @@ Server::Server(infer::Session& session, ServerOptions options)
                   "/health, /ping and /metrics";
     } else if (res.status == 413) {
       e.code = "request_too_large";
-      e.message = "the request body is larger than " +
-                  std::to_string(st.options.max_body_bytes) + " bytes";
+      e.message =
+          "the request body is larger than " + std::to_string(st.options.max_body_bytes) + " bytes";
     } else if (res.status == 405) {
       e.message = "method " + req.method + " is not allowed on " + req.path;
     } else {
@@ -302,6 +300,7 @@ Server::Server(infer::Session& session, ServerOptions options)
   http.Post("/v1/completions", [&st](const httplib::Request& q, httplib::Response& r) {
     handle_completion(st, q, r);
   });
+  if (o.serve_app) add_app_routes(http, st.options.app_config_json);
 }
 
 Server::~Server() {
@@ -361,9 +360,10 @@ void Server::serve() {
     });
   }
   const char* scheme = st.options.ssl_certfile ? "https" : "http";
-  SWIFT_INFO("serving {} at {}://{}:{}/v1 (routes: /v1/chat/completions, /v1/completions, "
-             "/v1/models, /health, /ping, /metrics{})",
-             st.served.name, scheme, st.options.host, st.port, st.options.serve_app ? ", /" : "");
+  SWIFT_INFO(
+      "serving {} at {}://{}:{}/v1 (routes: /v1/chat/completions, /v1/completions, "
+      "/v1/models, /health, /ping, /metrics{})",
+      st.served.name, scheme, st.options.host, st.port, st.options.serve_app ? ", /" : "");
   std::fflush(stderr);
   st.http->listen_after_bind();
   if (st.stats_thread.joinable()) st.stats_thread.join();
@@ -372,9 +372,7 @@ void Server::serve() {
 void Server::stop() {
   State& st = *state_;
   if (st.stopping.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> lock(st.stop_mu);
-  }
+  { std::lock_guard<std::mutex> lock(st.stop_mu); }
   st.stop_cv.notify_all();
   SWIFT_INFO("stopping: new requests are refused; running ones get {} s to finish",
              st.options.shutdown_timeout_s);
@@ -400,6 +398,10 @@ void on_stop_signal(int sig) {
 }  // namespace
 
 void install_stop_signals(Server& server) {
+  install_stop_signals([&server] { server.stop(); });
+}
+
+void install_stop_signals(std::function<void()> stop) {
   if (g_signal_pipe[0] < 0) SWIFT_CHECK(pipe(g_signal_pipe) == 0, "[deploy] pipe() failed");
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -407,12 +409,12 @@ void install_stop_signals(Server& server) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  std::thread([&server] {
+  std::thread([stop = std::move(stop)] {
     char c = 0;
     while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
     }
     SWIFT_INFO("received signal {}", static_cast<int>(c));
-    server.stop();
+    stop();
   }).detach();
 }
 

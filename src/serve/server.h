@@ -26,26 +26,26 @@ namespace swift::serve {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  int port = 8000;                // 0: any free port
-  bool next_free_port = true;     // busy port: try the following ones (ms-swift)
+  int port = 8000;             // 0: any free port
+  bool next_free_port = true;  // busy port: try the following ones (ms-swift)
   std::optional<std::string> api_key;
   std::string served_model_name;  // "" : the model id's last path part
   std::string owned_by = "swift";
   std::optional<std::string> ssl_certfile, ssl_keyfile;
-  bool verbose = true;            // a log line per request
-  int log_interval = 20;          // seconds between throughput logs; <= 0: off
+  bool verbose = true;                     // a log line per request
+  int log_interval = 20;                   // seconds between throughput logs; <= 0: off
   std::optional<std::string> result_path;  // JSONL of requests and answers (appended)
   int max_logprobs = 20;
-  std::int64_t max_running = 256;   // the engine's max_num_seqs
-  std::int64_t max_waiting = 256;   // queued beyond max_running before 503
+  std::int64_t max_running = 256;  // the engine's max_num_seqs
+  std::int64_t max_waiting = 256;  // queued beyond max_running before 503
   std::size_t max_body_bytes = 32u << 20;
-  int read_timeout_s = 30;          // a stalled client is dropped after this
+  int read_timeout_s = 30;  // a stalled client is dropped after this
   int write_timeout_s = 30;
   int keep_alive_timeout_s = 5;
-  int shutdown_timeout_s = 30;      // running requests get this long on stop()
+  int shutdown_timeout_s = 30;  // running requests get this long on stop()
   // swift app: the page is served at / and its settings at /app/config.json.
   bool serve_app = false;
-  std::string app_config_json;      // the body of /app/config.json
+  std::string app_config_json;  // the body of /app/config.json
 };
 
 class Server {
@@ -65,8 +65,12 @@ class Server {
   std::unique_ptr<State> state_;
 };
 
+// The name responses report: --served_model_name, else the last path part of --model.
+std::string served_model_name(const infer::Session& session, const ServerOptions& options);
+
 // SIGTERM and SIGINT call server.stop() (from a watcher thread, not the handler); a second
 // signal exits at once with status 1.
 void install_stop_signals(Server& server);
+void install_stop_signals(std::function<void()> stop);
 
 }  // namespace swift::serve

@@ -78,7 +78,8 @@ struct Server::State {
                                               std::vector<std::int32_t> prompt_ids,
                                               const std::string& adapter) const;
   // One --result_path row: {"response", "infer_request", "generation_config"}.
-  void log_result(const nlohmann::ordered_json& request, const std::string& response,
+  void log_result(const nlohmann::ordered_json& request,
+                  const std::string& response,
                   const infer::GenerationRequest& gen);
   void record_finish(const RequestHandle& h, double ttft_s);
 };
@@ -88,6 +89,11 @@ void handle_chat(Server::State& st, const httplib::Request& req, httplib::Respon
 void handle_completion(Server::State& st, const httplib::Request& req, httplib::Response& res);
 void handle_models(Server::State& st, const httplib::Request& req, httplib::Response& res);
 void handle_metrics(Server::State& st, const httplib::Request& req, httplib::Response& res);
+
+// swift app: the embedded page at /, /index.html, /app.js, /app.css and its settings at
+// /app/config.json.
+void add_app_routes(httplib::Server& http, const std::string& config_json);
+bool is_app_path(const std::string& path);
 
 // The logprobs of a choice in the protocol's shape (token text decoded one id at a time).
 std::vector<TokenLogprob> token_logprobs(const infer::Session& s,

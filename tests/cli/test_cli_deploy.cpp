@@ -47,8 +47,8 @@ struct ServerProc {
     log = log_path;
     pid = fork();
     if (pid == 0) {
-      const std::string cmd = "exec " + kEnv + std::string(SWIFT_BIN) + " deploy --port 0 " +
-                              args + " > " + log_path + " 2>&1";
+      const std::string cmd = "exec " + kEnv + std::string(SWIFT_BIN) + " deploy --port 0 " + args +
+                              " > " + log_path + " 2>&1";
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -138,12 +138,15 @@ class Deploy : public ::testing::Test {
         kEnv + std::string(SWIFT_BIN) + " sft --model " + model_ + " --dataset " + data +
         " --output_dir " + dir_ + "/sft --max_steps 2 --save_steps 2 --learning_rate 5e-2" +
         " --lora_rank 4 --split_dataset_ratio 0 --seed 1 --add_version false 2>&1");
-    if (r.code == 0) adapter_ = dir_ + "/sft/checkpoint-2";
-    else std::fprintf(stderr, "sft failed:\n%s\n", r.out.c_str());
+    if (r.code == 0)
+      adapter_ = dir_ + "/sft/checkpoint-2";
+    else
+      std::fprintf(stderr, "sft failed:\n%s\n", r.out.c_str());
     server_ = new ServerProc();
     std::string args = "--model " + model_ + " --served_model_name qwen3_e2e --api_key " + kKey +
                        " --temperature 0 --max_new_tokens 16 --max_model_len 256 --log_interval 1"
-                       " --verbose false --result_path " + dir_ + "/requests.jsonl";
+                       " --verbose false --result_path " +
+                       dir_ + "/requests.jsonl";
     if (!adapter_.empty()) args += " --adapters lora1=" + adapter_;
     if (!server_->start(args, dir_ + "/server.log")) {
       std::fprintf(stderr, "server did not start:\n%s\n",
@@ -169,7 +172,8 @@ class Deploy : public ::testing::Test {
     c.set_read_timeout(60, 0);
     return c;
   }
-  static httplib::Result post(const std::string& path, const json& body,
+  static httplib::Result post(const std::string& path,
+                              const json& body,
                               httplib::Headers h = auth()) {
     return client().Post(path.c_str(), h, body.dump(), "application/json");
   }
@@ -361,8 +365,9 @@ TEST_F(Deploy, AbuseGetsClientErrorsNeverACrash) {
   expect_error(post(path, chat(goldens_[0]["messages"], {{"n", 100000}})), 400, "absurd n");
   expect_error(post(path, chat(goldens_[0]["messages"], {{"temperature", "hot"}})), 400,
                "temperature type");
-  expect_error(post(path, chat(goldens_[0]["messages"], {{"logprobs", true}, {"top_logprobs", 50}})),
-               400, "top_logprobs over max_logprobs");
+  expect_error(
+      post(path, chat(goldens_[0]["messages"], {{"logprobs", true}, {"top_logprobs", 50}})), 400,
+      "top_logprobs over max_logprobs");
   const json long_msg = json::array({{{"role", "user"}, {"content", std::string(4000, 'a')}}});
   expect_error(post(path, chat(long_msg)), 400, "prompt over max_model_len");
   expect_error(post("/v1/completions", {{"prompt", json::array()}}), 400, "empty prompt list");
@@ -371,8 +376,8 @@ TEST_F(Deploy, AbuseGetsClientErrorsNeverACrash) {
   expect_error(r, 404, "unknown route");
   // Authentication: missing and wrong keys are 401 before the body is read.
   expect_error(post(path, chat(goldens_[0]["messages"]), {}), 401, "no key");
-  expect_error(post(path, chat(goldens_[0]["messages"]), {{"Authorization", "Bearer wrong"}}),
-               401, "wrong key");
+  expect_error(post(path, chat(goldens_[0]["messages"]), {{"Authorization", "Bearer wrong"}}), 401,
+               "wrong key");
   // A 100 MB body is refused from its Content-Length.
   const std::string big(100u << 20, ' ');
   auto t0 = Clock::now();
@@ -395,8 +400,9 @@ TEST_F(Deploy, StalledClientDoesNotBlockOthers) {
   addr.sin_port = htons(static_cast<uint16_t>(server_->port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string half = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                           kKey + "\r\nContent-Length: 1000\r\n\r\n{\"mess";
+  const std::string half =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kKey +
+      "\r\nContent-Length: 1000\r\n\r\n{\"mess";
   ASSERT_GT(write(fd, half.data(), half.size()), 0);
   auto r = post("/v1/chat/completions", chat(goldens_[0]["messages"]));
   ASSERT_TRUE(r);
@@ -436,8 +442,7 @@ TEST_F(Deploy, ConcurrentStreamsEqualOneByOne) {
         << "request " << i;
   // Same prompt and length give the same text.
   for (int i = 0; i + 9 * 3 < kN; ++i)
-    if (i % 3 == 0)
-      EXPECT_EQ(together[static_cast<std::size_t>(i)].size() > 0, true);
+    if (i % 3 == 0) EXPECT_EQ(together[static_cast<std::size_t>(i)].size() > 0, true);
 }
 
 TEST_F(Deploy, DisconnectMidStreamFreesTheKvBlocks) {
@@ -451,9 +456,10 @@ TEST_F(Deploy, DisconnectMidStreamFreesTheKvBlocks) {
   const std::string body =
       chat(goldens_[0]["messages"], {{"stream", true}, {"max_tokens", 200}, {"ignore_eos", true}})
           .dump();
-  const std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                          kKey + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string req =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kKey +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
   char buf[4096];
   std::string got;
@@ -532,9 +538,9 @@ TEST(DeployQueue, FullQueueIs503AndSigtermExitsZero) {
     if (m && std::regex_search(m->body, mm, re) && mm[1] == "1") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  auto r = c.Post("/v1/chat/completions",
-                  json{{"messages", body["messages"]}, {"max_tokens", 4}}.dump(),
-                  "application/json");
+  auto r =
+      c.Post("/v1/chat/completions", json{{"messages", body["messages"]}, {"max_tokens", 4}}.dump(),
+             "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503) << r->body;
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");

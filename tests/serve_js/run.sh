@@ -2,7 +2,7 @@
 # Runs openai_client_test.mjs (the official openai npm client, pinned in package-lock.json)
 # against `swift deploy` on the qwen3 e2e fixture model with a LoRA adapter, then stops the
 # server with SIGTERM and checks that it exits 0. Usage: run.sh <path to swift>.
-# Skips (exit 0, with a message) when the tokenizer test asset is missing.
+# Skips (exit 77, a CTest skip) when the tokenizer test asset is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -10,7 +10,7 @@ swift="$1"
 tok="${SWIFT_TEST_ASSETS:-$HOME/.cache/swift-cpp/test-assets}/tokenizers/qwen3"
 if [ ! -f "$tok/tokenizer.json" ]; then
   echo "SKIP: no qwen3 tokenizer asset (scripts/fetch-test-assets.sh)"
-  exit 0
+  exit 77
 fi
 command -v node >/dev/null || { echo "node is needed (apt-get install nodejs npm)"; exit 1; }
 if [ ! -d "$here/node_modules/openai" ]; then

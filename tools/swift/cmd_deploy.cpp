@@ -57,8 +57,8 @@ std::int64_t deploy_max_num_seqs(const args::ParsedArgs& parsed) {
 int run_deploy(const std::vector<std::string>& argv) {
   auto parsed = args::parse_args("deploy", argv);
   if (parsed->help) {
-    std::printf("%s", parsed->set.help_text("usage: swift deploy [config.yaml] [--arg value ...]")
-                          .c_str());
+    std::printf(
+        "%s", parsed->set.help_text("usage: swift deploy [config.yaml] [--arg value ...]").c_str());
     return 0;
   }
   args::Arguments& a = parsed->values;

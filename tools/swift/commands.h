@@ -2,6 +2,7 @@
 // points. Each entry point is thin: parse arguments, call the library, print.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +26,22 @@ int run_export(const std::vector<std::string>& argv);        // cmd_export.cpp
 int run_merge_lora(const std::vector<std::string>& argv);    // cmd_export.cpp
 int run_create_model(const std::vector<std::string>& argv);  // cmd_create_model.cpp
 int run_deploy(const std::vector<std::string>& argv);        // cmd_deploy.cpp
+int run_app(const std::vector<std::string>& argv);           // cmd_app.cpp
+
+}  // namespace swift::cli
+
+namespace swift::args {
+struct ParsedArgs;
+}
+namespace swift::serve {
+struct ServerOptions;
+}
+
+namespace swift::cli {
+
+// deploy's server arguments, shared by app (cmd_deploy.cpp).
+serve::ServerOptions server_options(const args::ParsedArgs& parsed);
+std::int64_t deploy_max_num_seqs(const args::ParsedArgs& parsed);
 
 // Exit codes: 0 ok, 1 error (bad input, failed run), 2 usage error, 3 not built yet.
 constexpr int kExitError = 1;

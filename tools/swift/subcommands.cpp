@@ -18,7 +18,7 @@ const std::vector<Subcommand>& subcommands() {
       {"merge-lora", "merge a LoRA adapter into its base (= export --merge_lora true)",
        run_merge_lora},
       {"sample", "sampling/distillation data for RFT", nullptr},
-      {"app", "chat app for one model", nullptr},
+      {"app", "chat app for one model", run_app},
       {"web-ui", "web UI over the command line", nullptr},
       {"inspect", "resolve and validate a model folder without running it", run_inspect},
       {"create-model", "write the built-in default model: small, random, a real tokenizer",
