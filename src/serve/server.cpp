@@ -279,6 +279,11 @@ Server::Server(infer::Session& session, ServerOptions options)
         st.send_error(res, e, req.path);
       });
 
+  if (o.verbose)
+    http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      SWIFT_INFO("{}:{} \"{} {}\" {}", req.remote_addr, req.remote_port, req.method, req.path,
+                 res.status);
+    });
   http.Get("/health", [&st](const httplib::Request& req, httplib::Response& res) {
     res.status = 200;
     res.set_content("", "text/plain");
@@ -347,6 +352,9 @@ void Server::serve() {
         const auto now = std::chrono::steady_clock::now();
         const double dt = std::chrono::duration<double>(now - last).count();
         const WorkerStats ws = st.worker->stats();
+        const bool idle = prompt == last_prompt && gen == last_gen && ws.in_flight == 0;
+        last = now;
+        if (idle) continue;  // nothing happened: no log line
         SWIFT_INFO(
             "prompt throughput {:.1f} tokens/s, generation throughput {:.1f} tokens/s, running {}, "
             "waiting {}, KV blocks {} of {} in use",
@@ -355,7 +363,6 @@ void Server::serve() {
             ws.engine.kv_blocks);
         last_prompt = prompt;
         last_gen = gen;
-        last = now;
       }
     });
   }

@@ -554,3 +554,42 @@ TEST(DeployQueue, FullQueueIs503AndSigtermExitsZero) {
 }
 
 }  // namespace
+
+namespace {
+
+// --ssl_certfile / --ssl_keyfile: the routes over TLS (a self-signed certificate made here).
+TEST(DeployTls, ServesOverHttps) {
+  const std::string model = swift::testing::e2e_model_dir("qwen3_e2e", "qwen3");
+  if (model.empty()) GTEST_SKIP() << "no qwen3 tokenizer asset";
+  const std::string dir = swift::testing::fresh_dir("swift_test_cli_deploy", "tls");
+  auto gen = swift::testing::run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir + "/key.pem -out " + dir +
+      "/cert.pem -days 1 -subj /CN=localhost 2>&1");
+  if (gen.code != 0) GTEST_SKIP() << "no openssl command: " << gen.out;
+  // Mismatched options are refused with a clear message.
+  auto bad = swift::testing::run_command(kEnv + std::string(SWIFT_BIN) + " deploy --model " +
+                                         model + " --ssl_certfile " + dir + "/cert.pem 2>&1");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.out.find("--ssl_keyfile"), std::string::npos) << bad.out;
+  ServerProc srv;
+  ASSERT_TRUE(srv.start("--model " + model + " --served_model_name qwen3_e2e --ssl_certfile " +
+                            dir + "/cert.pem --ssl_keyfile " + dir + "/key.pem --log_interval -1",
+                        dir + "/server.log"))
+      << swift::testing::read_file(dir + "/server.log");
+  httplib::SSLClient c("127.0.0.1", srv.port);
+  c.enable_server_certificate_verification(false);
+  auto r = c.Get("/v1/models");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("qwen3_e2e"), std::string::npos);
+  // Plain HTTP on the TLS port gets no answer, and the server goes on.
+  httplib::Client plain("127.0.0.1", srv.port);
+  plain.set_read_timeout(5, 0);
+  auto p = plain.Get("/v1/models");
+  EXPECT_TRUE(!p || p->status != 200);
+  EXPECT_EQ(c.Get("/health")->status, 200);
+  EXPECT_EQ(srv.stop(), 0);
+  stdfs::remove_all(dir);
+}
+
+}  // namespace
