@@ -298,6 +298,15 @@ TEST_F(Deploy, CompletionsNChoicesLogprobsAndSeeds) {
     EXPECT_EQ(lp[0]["top_logprobs"].size(), 3u);
     EXPECT_EQ(lp[0]["top_logprobs"][0]["token"], lp[0]["token"]);
   }
+  // chat_template_kwargs.enable_thinking: qwen3 then leaves out the empty think block (4 tokens).
+  r = post("/v1/chat/completions",
+           chat(goldens_[0]["messages"], {{"chat_template_kwargs", {{"enable_thinking", true}}}}));
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["usage"]["prompt_tokens"], goldens_[0]["prompt_ids"].size() - 4);
+  expect_error(post("/v1/chat/completions",
+                    chat(goldens_[0]["messages"],
+                         {{"chat_template_kwargs", {{"enable_thinking", "yes"}}}})),
+               400, "enable_thinking type");
   // Sampling with a seed is reproducible.
   json sampled = chat(goldens_[1]["messages"], {{"temperature", 1.0}, {"seed", 42}});
   auto a = post("/v1/chat/completions", sampled);
