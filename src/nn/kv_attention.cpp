@@ -3,7 +3,8 @@
 // strided view of the pool, the scores of all runs are joined for one softmax (the same order
 // of operations as nn::attention_reference) and the values are summed run by run. Grouped-query
 // heads share their key/value head through the matmul batch instead of an expanded copy.
-// Longer query blocks (chunked prefill) and very fragmented tables gather the keys instead.
+// Longer query blocks (chunked prefill) gather the keys for nn::attention (SDPA where built);
+// very fragmented tables gather the keys in range once and use the grouped-head math.
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -68,11 +69,13 @@ at::Tensor PagedKvCache::append_and_attend(std::int64_t layer,
     }
     p = end;
   }
-  const auto& kp = s_->k_pool[layer];
-  const auto& vp = s_->v_pool[layer];
+  at::Tensor kp = s_->k_pool[layer], vp = s_->v_pool[layer];
   if (runs.size() > kMaxShortRuns && lk / static_cast<std::int64_t>(runs.size()) < kShortRun) {
-    auto all = s_->slots(s, 0, total).to(k.device());
-    return attention(q, kp.index_select(0, all), vp.index_select(0, all), q_offset, opt);
+    // Fragmented: one gather of the keys in range, then the same grouped-head math.
+    auto rows = s_->slots(s, k_begin, total).to(k.device());
+    kp = kp.index_select(0, rows);
+    vp = vp.index_select(0, rows);
+    runs = {{0, lk}};
   }
   const std::int64_t heads = q.size(1), kv_heads = s_->kv_heads, dk = q.size(2);
   TORCH_CHECK(heads % kv_heads == 0, "attention: heads not a multiple of kv heads");

@@ -61,7 +61,7 @@ void PagedKvCache::free_sequence(std::int64_t seq) {
   auto it = s_->seqs.find(seq);
   if (it == s_->seqs.end()) return;
   for (auto b : it->second.table)
-    if (--s_->refs[b] == 0) s_->free_blocks.push_back(b);
+    if (--s_->refs[b] == 0) s_->free_blocks.insert(b);
   s_->seqs.erase(it);
 }
 
@@ -102,11 +102,12 @@ std::int64_t PagedKvCache::blocks_needed(std::int64_t seq, std::int64_t n) const
   return s_->blocks_needed(s_->seq(seq), n);
 }
 
-std::int64_t PagedKvCache::State::take_block() {
+std::int64_t PagedKvCache::State::take_block(std::int64_t after) {
   if (free_blocks.empty()) {
     // Grow every pool by doubling; block ids stay valid.
     std::int64_t grow = std::max<std::int64_t>(capacity, 8);
-    for (std::int64_t b = capacity + grow - 1; b >= capacity; --b) free_blocks.push_back(b);
+    for (std::int64_t b = capacity; b < capacity + grow; ++b)
+      free_blocks.insert(free_blocks.end(), b);
     capacity += grow;
     refs.resize(capacity, 0);
     for (std::int64_t l = 0; l < num_layers; ++l) {
@@ -117,8 +118,10 @@ std::int64_t PagedKvCache::State::take_block() {
           {v_pool[l], torch::zeros({grow * block_size, kv_heads, v_dim}, v_pool[l].options())});
     }
   }
-  std::int64_t b = free_blocks.back();
-  free_blocks.pop_back();
+  auto it = after >= 0 ? free_blocks.find(after + 1) : free_blocks.end();
+  if (it == free_blocks.end()) it = free_blocks.begin();
+  const std::int64_t b = *it;
+  free_blocks.erase(it);
   refs[b] = 1;
   return b;
 }
@@ -131,7 +134,7 @@ void PagedKvCache::State::reserve(Seq& s, std::int64_t n) {
     const std::int64_t old = s.table[i];
     if (refs[old] <= 1) continue;
     // Copy on write: the other holders keep the old block.
-    const std::int64_t fresh = take_block();
+    const std::int64_t fresh = take_block(i > 0 ? s.table[i - 1] : -1);
     for (std::int64_t l = 0; l < num_layers; ++l) {
       if (!k_pool[l].defined()) continue;
       k_pool[l]
@@ -144,7 +147,8 @@ void PagedKvCache::State::reserve(Seq& s, std::int64_t n) {
     --refs[old];
     s.table[i] = fresh;
   }
-  while (static_cast<std::int64_t>(s.table.size()) < need) s.table.push_back(take_block());
+  while (static_cast<std::int64_t>(s.table.size()) < need)
+    s.table.push_back(take_block(s.table.empty() ? -1 : s.table.back()));
 }
 
 void PagedKvCache::reserve(std::int64_t seq, std::int64_t n) {

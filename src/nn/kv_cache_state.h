@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "nn/kv_cache.h"
@@ -20,8 +21,10 @@ struct PagedKvCache::State {
   std::int64_t num_layers = 0, kv_heads = 0, k_dim = 0, v_dim = 0, block_size = 0;
   std::int64_t capacity = 0;               // blocks in every pool
   std::vector<at::Tensor> k_pool, v_pool;  // per layer [capacity * block_size, KVH, D]
-  std::vector<std::int64_t> free_blocks;   // a stack; ascending ids come out first
-  std::vector<std::int32_t> refs;          // per block: tables holding it
+  // Sorted so that allocation takes the block after a sequence's last one, else the lowest:
+  // tables stay runs of consecutive blocks, which decode attention reads as single views.
+  std::set<std::int64_t> free_blocks;
+  std::vector<std::int32_t> refs;  // per block: tables holding it
   std::map<std::int64_t, Seq> seqs;
   std::int64_t next_seq = 0;
 
@@ -29,7 +32,7 @@ struct PagedKvCache::State {
   const Seq& seq(std::int64_t id) const;
   std::int64_t blocks_needed(const Seq& s, std::int64_t n) const;
   void reserve(Seq& s, std::int64_t n);
-  std::int64_t take_block();  // grows every pool when none is free
+  std::int64_t take_block(std::int64_t after);  // grows every pool when none is free
   // Pool rows of positions [begin, end) of a sequence: int64 [end - begin].
   at::Tensor slots(const Seq& s, std::int64_t begin, std::int64_t end) const;
   // Creates (or grows) layer `layer`'s pools to `capacity` blocks with the dtype/device of k, v.

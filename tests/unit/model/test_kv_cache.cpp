@@ -135,6 +135,11 @@ TEST(KvCache, AttendReadsTheBlocksInPlace) {
       add(b, 3, kb, vb);
       add(f, 1, kf, vf);
     }
+    // b's table ends in many one-block runs: the gathered path.
+    for (int round = 0; round < 12; ++round) {
+      add(b, 4, kb, vb);
+      add(a, 4, ka, va);
+    }
     for (std::int64_t n : {1, 3}) {
       for (auto [seq, ks, vs] : {std::make_tuple(a, &ka, &va), std::make_tuple(b, &kb, &vb),
                                  std::make_tuple(f, &kf, &vf)}) {
