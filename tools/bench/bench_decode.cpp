@@ -109,7 +109,8 @@ int run(int argc, char** argv) {
     std::vector<std::uint64_t> ids;
     for (int i = 0; i < n; ++i) ids.push_back(engine.submit(request(context, 100 + i, new_tokens)));
     // First step(s): prefill of every prompt plus the first token.
-    while (engine.stats().generated_tokens == 0 || engine.stats().waiting > 0) engine.step();
+    const auto prefilled = engine.stats().prefill_tokens + static_cast<std::int64_t>(n) * context;
+    while (engine.stats().prefill_tokens < prefilled || engine.stats().waiting > 0) engine.step();
     const auto start_tokens = engine.stats().generated_tokens;
     auto t = Clock::now();
     engine.run();
