@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "core/error.h"
 #include "infer/text_stream.h"
@@ -31,6 +32,12 @@ struct Sequence {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<TextStream> stream;
   bool done = false;
+  // Choices 1..n-1 wait (no blocks, not scheduled) for choice 0 to prefill the prompt, then fork
+  // its cache; choice 0 holds them until then. Invariant: a waiting child finishes only with
+  // its leader (cancel), so the pointers stay valid while they are used.
+  bool awaiting_fork = false;
+  std::vector<Sequence*> fork_children;
+  bool preempt = false;  // gave its blocks back this step; moves to Impl::preempted
 };
 
 struct Request {
@@ -60,6 +67,9 @@ struct Engine::Impl {
   std::map<std::uint64_t, Request> requests;  // waiting, running and finished-not-taken
   std::deque<std::uint64_t> waiting;
   std::vector<std::unique_ptr<Sequence>> running;  // admission order
+  // Preempted sequences, readmitted before any new request: they re-prefill prompt + generated
+  // tokens and continue with the same sampler and text stream.
+  std::deque<std::unique_ptr<Sequence>> preempted;
   std::mt19937_64 seed_source{std::random_device{}()};
   EngineStats counters;
 
@@ -77,9 +87,21 @@ struct Engine::Impl {
   void handle_token(Sequence& s, Request& r, const SampledToken& t);
   bool kv_fits(std::int64_t extra_blocks) const {
     if (options.max_kv_blocks <= 0) return true;
-    std::int64_t used = cache->num_blocks() - cache->num_free_blocks();
-    return used + extra_blocks <= options.max_kv_blocks;
+    return cache->num_used_blocks() + extra_blocks <= options.max_kv_blocks;
   }
+  bool holds_blocks(const Sequence& s) const {
+    return !s.done && !s.preempt && s.cache_seq >= 0 && !cache->block_table(s.cache_seq).empty();
+  }
+  // Scheduling under the KV budget: older sequences come first; a sequence short of blocks
+  // preempts the most recently admitted ones after it, else waits or (decode) preempts itself.
+  using Scheduled = std::set<const Sequence*>;
+  Sequence* victim_after(const Sequence& s, const Scheduled& scheduled);
+  bool others_hold_blocks(const Sequence& s) const;
+  void preempt(Sequence& s);
+  void fail_alone(Sequence& s);
+  bool room_to_decode(Sequence& s, const Scheduled& scheduled);
+  std::int64_t room_to_prefill(Sequence& s, std::int64_t len, const Scheduled& scheduled);
+  void park_preempted();
 };
 
 Engine::Engine(std::shared_ptr<model::CausalLM> model,
@@ -150,6 +172,11 @@ std::uint64_t Engine::submit(GenerationRequest request, StreamCallback on_delta)
                 "[infer] prompt token id {} is outside the vocabulary (0..{})", id, vocab - 1);
   SWIFT_CHECK(request.n >= 1 && request.n <= 128, "[infer] n must be between 1 and 128, got {}",
               request.n);
+  SWIFT_CHECK(
+      m.options.max_kv_blocks <= 0 || m.cache->blocks_for(plen + 1) <= m.options.max_kv_blocks,
+      "[infer] a prompt of {} tokens does not fit the KV budget of {} blocks of {} tokens "
+      "even alone: shorten the input or raise --max_kv_blocks",
+      plen, m.options.max_kv_blocks, m.options.block_size);
   SWIFT_CHECK(request.adapter.empty() || m.adapters.count(request.adapter),
               "[infer] unknown adapter '{}'", request.adapter);
   const auto& sp = request.sampling;
@@ -228,31 +255,50 @@ void Engine::cancel(std::uint64_t id) {
   }
   for (auto& s : m.running)
     if (s->request == id && !s->done) m.finish_sequence(*s, r, "cancelled", "");
+  for (auto& s : m.preempted)
+    if (s->request == id && !s->done) m.finish_sequence(*s, r, "cancelled", "");
+  m.preempted.erase(std::remove_if(m.preempted.begin(), m.preempted.end(),
+                                   [](const std::unique_ptr<Sequence>& s) { return s->done; }),
+                    m.preempted.end());
 }
 
 void Engine::Impl::admit() {
+  const auto full = [&](std::int64_t more) {
+    const auto live = static_cast<std::int64_t>(running.size());
+    return options.max_num_seqs > 0 && live > 0 && live + more > options.max_num_seqs;
+  };
+  // Preempted sequences first, in order; no new request overtakes them.
+  while (!preempted.empty()) {
+    auto& s = preempted.front();
+    if (s->done) {
+      preempted.pop_front();
+      continue;
+    }
+    if (full(1)) return;
+    if (!running.empty() &&
+        !kv_fits(cache->blocks_for(static_cast<std::int64_t>(s->tokens.size()) + 1)))
+      return;
+    s->cache_seq = cache->add_sequence();
+    running.push_back(std::move(s));
+    preempted.pop_front();
+  }
   while (!waiting.empty()) {
     Request& r = requests.at(waiting.front());
     const auto n = static_cast<std::int64_t>(r.req.n);
-    const auto live = static_cast<std::int64_t>(running.size());
-    if (options.max_num_seqs > 0 && live > 0 && live + n > options.max_num_seqs) break;
+    if (full(n)) break;
     const auto plen = static_cast<std::int64_t>(r.req.prompt_ids.size());
-    if (!kv_fits(n * cache->blocks_for(plen + 1))) {
-      SWIFT_CHECK(live > 0,
-                  "[infer] a request of {} prompt tokens x {} choices does not fit the KV budget "
-                  "of {} blocks of {} tokens",
-                  plen, n, options.max_kv_blocks, options.block_size);
-      break;
-    }
+    // The shared prompt plus about a block of its own per further choice; alone it is admitted
+    // anyway (submit() checked that the prompt fits) and preemption sorts out the choices.
+    if (!running.empty() && !kv_fits(cache->blocks_for(plen + 1) + (n - 1))) break;
     waiting.pop_front();
     r.admitted = true;
     r.unfinished = r.req.n;
     std::vector<std::string> stops = r.req.stop;
+    Sequence* leader = nullptr;
     for (int i = 0; i < r.req.n; ++i) {
       auto s = std::make_unique<Sequence>();
       s->request = r.id;
       s->choice = i;
-      s->cache_seq = cache->add_sequence();
       s->tokens = r.req.prompt_ids;
       s->prompt_len = r.req.prompt_ids.size();
       SamplingParams sp = r.req.sampling;
@@ -260,6 +306,13 @@ void Engine::Impl::admit() {
       if (!r.req.logprobs) sp.top_logprobs = 0;
       s->sampler = std::make_unique<Sampler>(sp);
       s->stream = std::make_unique<TextStream>(tokenizer, stops, r.req.skip_special_tokens);
+      if (i == 0) {
+        s->cache_seq = cache->add_sequence();
+        leader = s.get();
+      } else {
+        s->awaiting_fork = true;
+        leader->fork_children.push_back(s.get());
+      }
       running.push_back(std::move(s));
     }
     counters.prompt_tokens += plen * n;
@@ -299,6 +352,86 @@ void Engine::Impl::handle_token(Sequence& s, Request& r, const SampledToken& t) 
   emit(r, d);
 }
 
+Sequence* Engine::Impl::victim_after(const Sequence& s, const Scheduled& scheduled) {
+  for (auto it = running.rbegin(); it != running.rend() && it->get() != &s; ++it)
+    if (holds_blocks(**it) && !scheduled.count(it->get())) return it->get();
+  return nullptr;
+}
+
+bool Engine::Impl::others_hold_blocks(const Sequence& s) const {
+  for (const auto& o : running)
+    if (o.get() != &s && holds_blocks(*o)) return true;
+  return false;
+}
+
+void Engine::Impl::preempt(Sequence& s) {
+  // Its tokens, sampler and stream stay; the KV is recomputed when it is readmitted. Children
+  // still waiting for a preempted leader keep waiting (it is always still prefilling).
+  cache->free_sequence(s.cache_seq);
+  s.cache_seq = -1;
+  s.preempt = true;
+  ++counters.preemptions;
+}
+
+void Engine::Impl::fail_alone(Sequence& s) {
+  Request& r = requests.at(s.request);
+  if (r.result.error.empty())
+    r.result.error = fmt::format(
+        "[infer] choice {} reached {} tokens and does not fit the KV budget of {} blocks of {} "
+        "tokens even alone: raise --max_kv_blocks or lower max_tokens",
+        s.choice, s.tokens.size(), options.max_kv_blocks, options.block_size);
+  finish_sequence(s, r, "length", "");
+}
+
+bool Engine::Impl::room_to_decode(Sequence& s, const Scheduled& scheduled) {
+  while (!kv_fits(cache->blocks_needed(s.cache_seq, 1))) {
+    if (Sequence* v = victim_after(s, scheduled)) {
+      preempt(*v);
+      continue;
+    }
+    if (others_hold_blocks(s)) {
+      preempt(s);  // older sequences hold the rest: wait for them
+    } else {
+      fail_alone(s);
+    }
+    return false;
+  }
+  return true;
+}
+
+std::int64_t Engine::Impl::room_to_prefill(Sequence& s,
+                                           std::int64_t len,
+                                           const Scheduled& scheduled) {
+  if (options.max_kv_blocks <= 0) return len;
+  for (;;) {
+    if (kv_fits(cache->blocks_needed(s.cache_seq, len))) return len;
+    Sequence* v = victim_after(s, scheduled);
+    if (!v) break;
+    preempt(*v);
+  }
+  // A shorter chunk that fits (a prefilling sequence shares no block, so no copy on write).
+  const std::int64_t avail = options.max_kv_blocks - cache->num_used_blocks();
+  const std::int64_t have = static_cast<std::int64_t>(cache->block_table(s.cache_seq).size());
+  const std::int64_t fit =
+      (have + std::max<std::int64_t>(avail, 0)) * cache->block_size() - cache->length(s.cache_seq);
+  if (fit > 0) return std::min(fit, len);
+  if (!others_hold_blocks(s)) fail_alone(s);
+  return 0;
+}
+
+void Engine::Impl::park_preempted() {
+  std::vector<std::unique_ptr<Sequence>> out;
+  for (auto& s : running)
+    if (s->preempt && !s->done) out.push_back(std::move(s));
+  running.erase(std::remove_if(running.begin(), running.end(),
+                               [](const std::unique_ptr<Sequence>& s) { return s == nullptr; }),
+                running.end());
+  for (auto& s : out) s->preempt = false;
+  // At the front, in admission order: the oldest of them is readmitted first.
+  preempted.insert(preempted.begin(), std::make_move_iterator(out.begin()),
+                   std::make_move_iterator(out.end()));
+}
+
 bool Engine::step() {
   auto& m = *impl_;
   std::lock_guard<std::recursive_mutex> lock(m.mu);
@@ -306,7 +439,9 @@ bool Engine::step() {
   if (m.running.empty()) return false;
   torch::NoGradGuard no_grad;
 
-  // Work of this step: decoding sequences feed their newest token, prefilling ones a chunk.
+  // Work of this step: decoding sequences feed their newest token, prefilling ones a chunk
+  // (a preempted sequence re-prefills prompt + generated tokens). Blocks are reserved here so
+  // the budget counts them before the forward.
   struct Work {
     Sequence* seq;
     std::int64_t begin, len;  // tokens [begin, begin + len) of seq->tokens
@@ -314,29 +449,41 @@ bool Engine::step() {
   };
   std::int64_t budget = m.options.max_num_batched_tokens;
   std::vector<Work> work;
-  for (auto& s : m.running) {  // decode first: they cost one token each
-    if (s->done) continue;
-    const auto cached = m.cache->length(s->cache_seq);
-    const auto known = static_cast<std::int64_t>(s->tokens.size());
-    if (known - cached == 1 && cached >= static_cast<std::int64_t>(s->prompt_len)) {
-      work.push_back({s.get(), cached, 1, true});
-      --budget;
-    }
+  Impl::Scheduled scheduled;
+  const auto decoding = [&](const Sequence& s) {
+    const auto cached = m.cache->length(s.cache_seq);
+    return static_cast<std::int64_t>(s.tokens.size()) - cached == 1 &&
+           cached >= static_cast<std::int64_t>(s.prompt_len);
+  };
+  const auto schedulable = [&](const Sequence& s) {
+    return !s.done && !s.preempt && !s.awaiting_fork && s.cache_seq >= 0 && !scheduled.count(&s);
+  };
+  for (auto& sp : m.running) {  // decode first: they cost one token each
+    Sequence& s = *sp;
+    if (!schedulable(s) || !decoding(s)) continue;
+    if (!m.room_to_decode(s, scheduled)) continue;
+    const auto cached = m.cache->length(s.cache_seq);
+    m.cache->reserve(s.cache_seq, 1);
+    work.push_back({&s, cached, 1, true});
+    scheduled.insert(&s);
+    --budget;
   }
-  for (auto& s : m.running) {
-    if (s->done) continue;
-    const auto cached = m.cache->length(s->cache_seq);
-    const auto known = static_cast<std::int64_t>(s->tokens.size());
-    if (cached >= static_cast<std::int64_t>(s->prompt_len)) continue;  // decoding
+  for (auto& sp : m.running) {
+    Sequence& s = *sp;
+    if (!schedulable(s) || decoding(s)) continue;
     if (budget <= 0 && !work.empty()) break;
-    const std::int64_t len = std::min(known - cached, std::max<std::int64_t>(budget, 1));
-    if (!m.kv_fits(m.cache->blocks_for(cached + len) -
-                   static_cast<std::int64_t>(m.cache->block_table(s->cache_seq).size())) &&
-        !work.empty())
-      break;
-    work.push_back({s.get(), cached, len, cached + len == known});
+    const auto cached = m.cache->length(s.cache_seq);
+    const auto known = static_cast<std::int64_t>(s.tokens.size());
+    std::int64_t len = std::min(known - cached, std::max<std::int64_t>(budget, 1));
+    len = m.room_to_prefill(s, len, scheduled);
+    if (len <= 0) break;  // first come, first served: later ones wait too
+    m.cache->reserve(s.cache_seq, len);
+    work.push_back({&s, cached, len, cached + len == known});
+    scheduled.insert(&s);
     budget -= len;
+    m.counters.prefill_tokens += len;
   }
+  m.park_preempted();
 
   // One forward per adapter group (each forward applies one adapter).
   std::map<std::string, std::vector<Work*>> groups;
@@ -376,9 +523,21 @@ bool Engine::step() {
         Sequence& s = *sampling[i]->seq;
         if (s.done) continue;  // cancelled from a callback of this step
         Request& r = m.requests.at(s.request);
-        SampledToken t =
-            s.sampler->sample(logits[static_cast<std::int64_t>(i)], r.req.prompt_ids, s.generated);
-        m.handle_token(s, r, t);
+        const at::Tensor row = logits[static_cast<std::int64_t>(i)];
+        // The other choices take the prompt's blocks now (before choice 0 may finish and free
+        // them) and sample from the same logits, each with its own seed.
+        std::vector<Sequence*> children = std::move(s.fork_children);
+        s.fork_children.clear();
+        for (Sequence* c : children) {
+          if (c->done) continue;
+          c->cache_seq = m.cache->fork_sequence(s.cache_seq);
+          c->awaiting_fork = false;
+          m.counters.prefix_shared_tokens += static_cast<std::int64_t>(c->prompt_len);
+        }
+        m.handle_token(s, r, s.sampler->sample(row, r.req.prompt_ids, s.generated));
+        for (Sequence* c : children)
+          if (!c->done)
+            m.handle_token(*c, r, c->sampler->sample(row, r.req.prompt_ids, c->generated));
       }
     }
   }
@@ -396,7 +555,7 @@ void Engine::run() {
 
 bool Engine::idle() const {
   std::lock_guard<std::recursive_mutex> lock(impl_->mu);
-  return impl_->running.empty() && impl_->waiting.empty();
+  return impl_->running.empty() && impl_->waiting.empty() && impl_->preempted.empty();
 }
 
 bool Engine::finished(std::uint64_t id) const {
@@ -431,11 +590,12 @@ EngineStats Engine::stats() const {
   auto& m = *impl_;
   std::lock_guard<std::recursive_mutex> lock(m.mu);
   EngineStats s = m.counters;
-  s.waiting = static_cast<std::int64_t>(m.waiting.size());
+  s.waiting = static_cast<std::int64_t>(m.waiting.size() + m.preempted.size());
   s.running = static_cast<std::int64_t>(m.running.size());
   s.kv_blocks = m.cache->num_blocks();
   s.kv_free_blocks = m.cache->num_free_blocks();
   s.kv_sequences = m.cache->num_sequences();
+  s.kv_used_blocks = m.cache->num_used_blocks();
   return s;
 }
 

@@ -3,7 +3,10 @@
 // cache. Each step packs every running sequence into one forward: decoding sequences contribute
 // their newest token, prefilling ones a chunk of their prompt (chunked prefill within
 // max_num_batched_tokens); requests join and leave between steps. Each sequence samples with
-// its own seeded Sampler, so a request gives the same tokens alone or in a batch.
+// its own seeded Sampler, so a request gives the same tokens alone or in a batch. The n choices
+// of a request prefill the prompt once and share its KV blocks. With max_kv_blocks the budget
+// holds for decode too: the most recently admitted sequences are preempted (blocks freed) and
+// later recompute their tokens, which changes no output.
 //
 //   Engine engine(model, tokenizer, {.max_num_seqs = 32});
 //   auto id = engine.submit(request, [](const StreamDelta& d) { std::cout << d.text; });
@@ -39,7 +42,7 @@ struct EngineOptions {
   std::int64_t max_num_batched_tokens = 2048;  // tokens per forward step (prefill chunks)
   std::int64_t max_model_len = 0;              // prompt + generation; 0: the model's maximum
   std::int64_t block_size = 16;                // KV cache block size in tokens
-  std::int64_t max_kv_blocks = 0;              // KV budget in blocks; 0: grow on demand
+  std::int64_t max_kv_blocks = 0;  // KV budget in blocks (decode preempts to keep it); 0: grow
   // Applied to requests that name no adapter (swift infer --adapters <one unnamed path>).
   std::shared_ptr<nn::AdapterHook> base_adapter;
 };
@@ -72,6 +75,9 @@ struct GenerationResult {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
   bool finished = false;
+  // Set when the engine had to end a choice early, e.g. "[infer] ... KV budget ..." when one
+  // sequence alone outgrows max_kv_blocks (that choice then finishes with "length").
+  std::string error;
 };
 
 struct StreamDelta {
@@ -86,9 +92,15 @@ struct StreamDelta {
 using StreamCallback = std::function<void(const StreamDelta&)>;
 
 struct EngineStats {
-  std::int64_t waiting = 0, running = 0;
+  std::int64_t waiting = 0, running = 0;  // waiting: requests + preempted sequences
   std::int64_t kv_blocks = 0, kv_free_blocks = 0, kv_sequences = 0;
   std::int64_t steps = 0, prompt_tokens = 0, generated_tokens = 0;
+  std::int64_t kv_used_blocks = 0;  // blocks held by at least one sequence (<= max_kv_blocks)
+  std::int64_t preemptions = 0;     // sequences sent back to recompute for lack of KV blocks
+  std::int64_t prefill_tokens = 0;  // tokens run through prefill forwards (recompute included)
+  // Prompt tokens the choices 1..n-1 of a request took from choice 0's cache instead of
+  // prefilling them again.
+  std::int64_t prefix_shared_tokens = 0;
 };
 
 class Engine {

@@ -114,14 +114,11 @@ at::Tensor CausalLM::attention(std::int64_t layer, const at::Tensor& h, const Ca
   for (std::size_t s = 0; s + 1 < cu.size(); ++s) {
     const std::int64_t b = cu[s], len = cu[s + 1] - cu[s];
     auto qs = q.narrow(0, b, len), ks = k.narrow(0, b, len), vs = v.narrow(0, b, len);
-    std::int64_t offset = 0;
-    if (kv) {
-      auto all = kv->cache->append_and_gather(layer, kv->seq_ids[s], ks, vs);
-      ks = all.first;
-      vs = all.second;
-      offset = ks.size(0) - len;
+    if (kv) {  // decode reads the cached blocks in place
+      outs.push_back(kv->cache->append_and_attend(layer, kv->seq_ids[s], qs, ks, vs, opt));
+    } else {
+      outs.push_back(nn::attention(qs, ks, vs, 0, opt));  // [len, NH, Dv]
     }
-    outs.push_back(nn::attention(qs, ks, vs, offset, opt));  // [len, NH, Dv]
   }
   auto out = outs.size() == 1 ? outs[0] : torch::cat(outs, 0);
   out = out.reshape({h.size(0), -1});  // [T, NH * Dv]

@@ -42,6 +42,8 @@ int run(int argc, char** argv) {
   const int prompt_len = std::stoi(arg_value(argc, argv, "prompt_len", "512"));
   const int new_tokens = std::stoi(arg_value(argc, argv, "new_tokens", "32"));
   const int concurrency = std::stoi(arg_value(argc, argv, "concurrency", "32"));
+  // Prompt tokens of the decode requests: the context each decoded token attends to.
+  const int context = std::stoi(arg_value(argc, argv, "context", "32"));
   const int threads = std::stoi(arg_value(argc, argv, "threads", "0"));
   const std::string dtype_name = arg_value(argc, argv, "dtype", "");
   const std::string device_name =
@@ -105,9 +107,10 @@ int run(int argc, char** argv) {
   // Decode at batch 1: time the steps after the prompt.
   auto decode_rate = [&](int n) {
     std::vector<std::uint64_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(engine.submit(request(32, 100 + i, new_tokens)));
+    for (int i = 0; i < n; ++i) ids.push_back(engine.submit(request(context, 100 + i, new_tokens)));
     // First step(s): prefill of every prompt plus the first token.
-    while (engine.stats().generated_tokens == 0 || engine.stats().waiting > 0) engine.step();
+    const auto prefilled = engine.stats().prefill_tokens + static_cast<std::int64_t>(n) * context;
+    while (engine.stats().prefill_tokens < prefilled || engine.stats().waiting > 0) engine.step();
     const auto start_tokens = engine.stats().generated_tokens;
     auto t = Clock::now();
     engine.run();
@@ -117,7 +120,8 @@ int run(int argc, char** argv) {
     return produced / s;
   };
   const double d1 = decode_rate(1);
-  std::cout << fmt::format("decode   batch 1                    : {:10.1f} tokens/s\n", d1);
+  std::cout << fmt::format("decode   batch 1, context {:5d}      : {:10.1f} tokens/s\n", context,
+                           d1);
   const double dn = decode_rate(concurrency);
   std::cout << fmt::format("decode   {:3d} concurrent requests   : {:10.1f} tokens/s\n",
                            concurrency, dn);
@@ -131,6 +135,7 @@ int run(int argc, char** argv) {
 swift::tools::RegisterMode reg(
     "decode",
     "[--model DIR] [--tokenizer DIR] [--prompt_len 512] [--new_tokens 32] [--concurrency 32] "
+    "[--context 32 (prompt tokens of the decode requests)] "
     "[--threads N (libtorch intra-op; default 1, OpenBLAS uses every core)] [--device cpu|cuda] "
     "[--dtype float32|bfloat16]: engine prefill/decode "
     "tokens/s (default: random Qwen2.5-0.5B-shaped model in memory)",

@@ -322,3 +322,191 @@ TEST(Engine, SeveralAdaptersInOneBatch) {
 }
 
 }  // namespace
+
+namespace {
+
+GenerationRequest sampled(const Loaded& l, const E2eCase& c, std::uint64_t seed, int n) {
+  GenerationRequest r = greedy(l, c);
+  r.sampling.temperature = 1.2;
+  r.sampling.top_k = 40;
+  r.sampling.repetition_penalty = 1.1;
+  r.sampling.seed = seed;
+  r.n = n;
+  r.max_new_tokens = 14;
+  r.ignore_eos = true;
+  return r;
+}
+
+// n choices prefill the prompt once and fork it; each choice equals a separate n = 1 request
+// with seed + i, greedy and sampled, streamed or not.
+TEST(Engine, ChoicesForkOnePrefilledPrompt) {
+  Loaded l = load_e2e("qwen3_e2e", "qwen3");
+  if (!l.model) GTEST_SKIP() << "tokenizer test asset missing";
+  for (bool greedy_run : {true, false}) {
+    for (std::int64_t block : {16, 4}) {
+      SCOPED_TRACE(std::string(greedy_run ? "greedy" : "sampled") + " block " +
+                   std::to_string(block));
+      EngineOptions o;
+      o.block_size = block;
+      const E2eCase& c = l.cases[1];
+      auto make = [&](std::uint64_t seed, int n) {
+        GenerationRequest r = sampled(l, c, seed, n);
+        if (greedy_run) r.sampling.temperature = 0;
+        return r;
+      };
+      std::vector<GenerationResult> alone;
+      std::int64_t alone_prefill = 0;
+      for (int i = 0; i < 4; ++i) {
+        Engine e(l.model, l.tok, o);
+        alone.push_back(e.generate({make(50 + i, 1)})[0]);
+        alone_prefill += e.stats().prefill_tokens;
+      }
+      Engine engine(l.model, l.tok, o);
+      std::map<int, std::string> streamed;
+      auto id =
+          engine.submit(make(50, 4), [&](const StreamDelta& d) { streamed[d.choice] += d.text; });
+      engine.run();
+      auto forked = engine.take_result(id);
+      ASSERT_EQ(forked.choices.size(), 4u);
+      for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(forked.choices[i].token_ids, alone[i].choices[0].token_ids) << "choice " << i;
+        EXPECT_EQ(forked.choices[i].text, alone[i].choices[0].text) << "choice " << i;
+        EXPECT_EQ(streamed[i], forked.choices[i].text);
+      }
+      auto s = engine.stats();
+      const auto plen = static_cast<std::int64_t>(c.prompt.size());
+      EXPECT_EQ(s.prefill_tokens, plen);
+      EXPECT_EQ(alone_prefill, 4 * plen);
+      EXPECT_EQ(s.prefix_shared_tokens, 3 * plen);
+      EXPECT_EQ(forked.completion_tokens, 4 * 14);
+      expect_all_blocks_free(engine);
+    }
+  }
+}
+
+// A KV budget far below what the batch needs: decoding preempts the most recently admitted
+// sequences, which recompute later; every output equals the unconstrained run and the budget
+// is never exceeded.
+TEST(Engine, TinyKvBudgetPreemptsWithoutChangingOutputs) {
+  Loaded l = load_e2e("qwen3_e2e", "qwen3");
+  if (!l.model) GTEST_SKIP() << "tokenizer test asset missing";
+  std::vector<GenerationRequest> reqs;
+  for (std::size_t i = 0; i < l.cases.size(); ++i) {
+    GenerationRequest g = greedy(l, l.cases[i]);
+    g.max_new_tokens = 14;
+    g.ignore_eos = true;
+    reqs.push_back(g);
+    reqs.push_back(sampled(l, l.cases[i], 300 + i, i % 2 ? 2 : 1));
+  }
+  EngineOptions free_opts;
+  free_opts.block_size = 4;
+  std::vector<GenerationResult> want;
+  {
+    Engine e(l.model, l.tok, free_opts);
+    want = e.generate(reqs);
+    EXPECT_EQ(e.stats().preemptions, 0);
+  }
+  for (std::int64_t chunk : {2048, 5}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    EngineOptions o = free_opts;
+    o.max_kv_blocks = 14;  // the longest sequence (35 + 14 tokens) needs 13 blocks of 4
+    o.max_num_batched_tokens = chunk;
+    Engine engine(l.model, l.tok, o);
+    std::int64_t peak = 0;
+    std::vector<std::uint64_t> ids;
+    std::map<std::pair<std::uint64_t, int>, std::string> streamed;
+    for (auto r : reqs)
+      ids.push_back(engine.submit(r, [&](const StreamDelta& d) {
+        peak = std::max(peak, engine.stats().kv_used_blocks);
+        streamed[{d.request, d.choice}] += d.text;
+      }));
+    while (!engine.idle()) {
+      engine.step();
+      peak = std::max(peak, engine.stats().kv_used_blocks);
+    }
+    EXPECT_GT(engine.stats().preemptions, 0);
+    EXPECT_LE(peak, o.max_kv_blocks);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto got = engine.take_result(ids[i]);
+      ASSERT_EQ(got.choices.size(), want[i].choices.size());
+      EXPECT_TRUE(got.error.empty()) << got.error;
+      for (std::size_t c = 0; c < got.choices.size(); ++c) {
+        EXPECT_EQ(got.choices[c].token_ids, want[i].choices[c].token_ids) << "request " << i;
+        EXPECT_EQ(got.choices[c].text, want[i].choices[c].text) << "request " << i;
+        EXPECT_EQ(got.choices[c].finish_reason, want[i].choices[c].finish_reason);
+        const std::pair<std::uint64_t, int> key(ids[i], static_cast<int>(c));
+        EXPECT_EQ(streamed[key], got.choices[c].text);
+      }
+    }
+    expect_all_blocks_free(engine);
+  }
+}
+
+// One sequence that outgrows the budget on its own ends with "length" and an error message
+// instead of looping; a prompt that can never fit is refused at submit.
+TEST(Engine, ASequenceTooLongForTheBudgetAloneFinishes) {
+  Loaded l = load_e2e("qwen3_e2e", "qwen3");
+  if (!l.model) GTEST_SKIP() << "tokenizer test asset missing";
+  const E2eCase& c = l.cases[0];  // 14 prompt tokens
+  EngineOptions o;
+  o.block_size = 4;
+  o.max_kv_blocks = 5;  // 20 tokens
+  Engine engine(l.model, l.tok, o);
+  GenerationRequest r = greedy(l, c);
+  r.max_new_tokens = 40;
+  r.ignore_eos = true;
+  auto other = r;
+  other.n = 2;
+  auto id = engine.submit(r);
+  auto id2 = engine.submit(other);
+  engine.run();
+  for (auto i : {id, id2}) {
+    auto res = engine.take_result(i);
+    for (const auto& ch : res.choices) {
+      EXPECT_EQ(ch.finish_reason, "length");
+      // Positions 14..19 fill the budget; the token sampled from position 19 needs no block.
+      ASSERT_EQ(ch.token_ids.size(), 7u);
+      EXPECT_EQ(ch.token_ids,
+                std::vector<std::int32_t>(c.response_ids.begin(), c.response_ids.begin() + 7));
+    }
+    EXPECT_NE(res.error.find("KV budget"), std::string::npos) << res.error;
+  }
+  expect_all_blocks_free(engine);
+  GenerationRequest big = r;
+  big.prompt_ids.assign(20, c.prompt[0]);
+  EXPECT_THROW(engine.submit(big), swift::Error);
+}
+
+// Cancelling forked choices (mid-decode, from a callback, or while waiting for a preempted
+// leader) returns every shared block once the last holder goes.
+TEST(Engine, CancelFreesSharedBlocks) {
+  Loaded l = load_e2e("qwen3_e2e", "qwen3");
+  if (!l.model) GTEST_SKIP() << "tokenizer test asset missing";
+  EngineOptions o;
+  o.block_size = 4;
+  o.max_kv_blocks = 24;
+  Engine engine(l.model, l.tok, o);
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 0; i < l.cases.size(); ++i) {
+    GenerationRequest r = sampled(l, l.cases[i], 9 + i, 3);
+    r.max_new_tokens = 30;
+    ids.push_back(engine.submit(r, [&, i](const StreamDelta& d) {
+      if (i == 0 && d.choice == 1 && !d.finished) engine.cancel(d.request);
+    }));
+  }
+  engine.step();
+  engine.step();
+  engine.step();
+  engine.cancel(ids[2]);
+  EXPECT_GT(engine.stats().kv_used_blocks, 0);
+  engine.run();
+  EXPECT_EQ(engine.take_result(ids[0]).choices[2].finish_reason, "cancelled");
+  EXPECT_EQ(engine.take_result(ids[2]).choices[0].finish_reason, "cancelled");
+  for (std::size_t i = 3; i < ids.size(); ++i)
+    for (const auto& ch : engine.take_result(ids[i]).choices) EXPECT_EQ(ch.finish_reason, "length");
+  engine.take_result(ids[1]);
+  expect_all_blocks_free(engine);
+  EXPECT_EQ(engine.stats().kv_used_blocks, 0);
+}
+
+}  // namespace
