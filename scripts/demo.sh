@@ -67,6 +67,24 @@ print(f"learned {sum(w == g for w, g in zip(want, got))} of {len(want)} answers"
 PY
 }
 learned "$DEMO/sft_infer.jsonl"
+echo "== swift deploy --adapters swift-demo=$CKPT --port 0   (then curl /v1/chat/completions, SIGTERM)"
+"$BIN/swift" deploy --adapters "swift-demo=$CKPT" --port 0 --host 127.0.0.1 --temperature 0 \
+  --max_new_tokens 24 --log_interval -1 > "$DEMO/deploy.log" 2>&1 &
+DEPLOY_PID=$!
+PORT=""
+for _ in $(seq 1 300); do
+  PORT="$(sed -n 's|.*serving [^ ]* at http://[^:]*:\([0-9]*\)/v1.*|\1|p' "$DEMO/deploy.log" | head -n 1)"
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+if [ -n "$PORT" ]; then
+  curl -s "http://127.0.0.1:$PORT/v1/models"; echo
+  curl -s "http://127.0.0.1:$PORT/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"model": "swift-demo", "messages": [{"role": "user", "content": "Who are you?"}]}'
+  echo
+fi
+kill -TERM "$DEPLOY_PID"
+wait "$DEPLOY_PID" && echo "deploy stopped cleanly (exit 0)"
 # Full fine-tuning of the same model on the same rows (every weight trains; the checkpoint is a
 # model folder), then greedy inference with that checkpoint as the model.
 echo "== swift sft --model $DEMO/model --dataset tests/data/demo/self_cognition.jsonl --tuner_type full"

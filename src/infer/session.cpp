@@ -98,8 +98,9 @@ std::unique_ptr<Session> open_session(args::Arguments& a,
                                       const SessionPlan& plan,
                                       const SessionOptions& options) {
   SWIFT_CHECK(a.model.model,
-              "[args] --model is needed (a folder or hub id), or --adapters/--ckpt_dir of a "
-              "checkpoint whose args.json names the model");
+              "[args] swift {} needs --model (a folder or hub id), or --adapters/--ckpt_dir of a "
+              "checkpoint whose args.json names the model",
+              options.command);
   SWIFT_CHECK(a.infer.infer_backend == "transformers" || a.infer.infer_backend == "pt",
               "[args] --infer_backend {} is not available in swift.cpp; its own engine is "
               "--infer_backend transformers (the default)",

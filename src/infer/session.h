@@ -48,6 +48,7 @@ void restore_checkpoint_args(const std::string& ckpt_dir, args::Arguments& a);
 
 struct SessionOptions {
   std::int64_t max_num_seqs = 1;  // the engine's batch (infer: --max_batch_size)
+  std::string command = "infer";  // for messages: "swift <command> needs --model"
   std::int64_t max_kv_blocks = 0;
 };
 

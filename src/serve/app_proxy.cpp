@@ -17,7 +17,7 @@ struct AppProxy::Impl {
   AppProxyOptions options;
   std::string origin;  // scheme://host:port
   std::string prefix;  // the path part of base_url, without a trailing slash ("/v1")
-  httplib::Server http;
+  DeepBacklog<httplib::Server> http;
   int port = 0;
 
   std::unique_ptr<httplib::Client> client() const {
@@ -70,8 +70,9 @@ AppProxy::AppProxy(AppProxyOptions options) : impl_(std::make_unique<Impl>()) {
   add_app_routes(http, m.options.config_json);
   http.Get("/v1/models", [&m](const httplib::Request&, httplib::Response& res) {
     auto r = m.client()->Get((m.prefix + "/models").c_str(), m.headers());
-    if (!r) return Impl::bad_gateway(res, "cannot reach " + m.options.base_url + ": " +
-                                              httplib::to_string(r.error()));
+    if (!r)
+      return Impl::bad_gateway(
+          res, "cannot reach " + m.options.base_url + ": " + httplib::to_string(r.error()));
     res.status = r->status;
     res.set_content(r->body, r->get_header_value("Content-Type"));
   });
@@ -81,8 +82,9 @@ AppProxy::AppProxy(AppProxyOptions options) : impl_(std::make_unique<Impl>()) {
     if (!stream) {
       auto r = m.client()->Post((m.prefix + "/chat/completions").c_str(), m.headers(), req.body,
                                 "application/json");
-      if (!r) return Impl::bad_gateway(res, "cannot reach " + m.options.base_url + ": " +
-                                                httplib::to_string(r.error()));
+      if (!r)
+        return Impl::bad_gateway(
+            res, "cannot reach " + m.options.base_url + ": " + httplib::to_string(r.error()));
       res.status = r->status;
       res.set_content(r->body, r->get_header_value("Content-Type"));
       return;
@@ -92,48 +94,47 @@ AppProxy::AppProxy(AppProxyOptions options) : impl_(std::make_unique<Impl>()) {
     const std::string payload = req.body;
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(
-        "text/event-stream", [&m, payload](std::size_t, httplib::DataSink& sink) {
-          auto cli = m.client();
-          httplib::Request up;
-          up.method = "POST";
-          up.path = m.prefix + "/chat/completions";
-          up.headers = m.headers();
-          up.headers.emplace("Content-Type", "application/json");
-          up.body = payload;
-          int status = 0;
-          std::string error_body;
-          up.response_handler = [&](const httplib::Response& r) {
-            status = r.status;
-            return true;
-          };
-          up.content_receiver = [&](const char* data, std::size_t len, std::uint64_t,
-                                    std::uint64_t) {
-            if (status != 200) {
-              error_body.append(data, len);
-              return error_body.size() < (1u << 20);
-            }
-            return sink.write(data, len);
-          };
-          httplib::Response resp;
-          httplib::Error err = httplib::Error::Success;
-          const bool ok = cli->send(up, resp, err);
-          if (!ok || status != 200) {
-            ApiError e;
-            e.status = status == 0 ? 502 : status;
-            e.type = "server_error";
-            e.message = !ok ? "cannot reach " + m.options.base_url + ": " + httplib::to_string(err)
-                            : "the upstream answered " + std::to_string(status);
-            nlohmann::json j = nlohmann::json::parse(error_body, nullptr, false);
-            if (j.is_object() && j.contains("error") && j["error"].is_object() &&
-                j["error"].contains("message") && j["error"]["message"].is_string())
-              e.message = j["error"]["message"].get<std::string>();
-            const std::string out = sse_error(e) + sse_done();
-            sink.write(out.data(), out.size());
-          }
-          sink.done();
-          return true;
-        });
+    res.set_chunked_content_provider("text/event-stream", [&m, payload](std::size_t,
+                                                                        httplib::DataSink& sink) {
+      auto cli = m.client();
+      httplib::Request up;
+      up.method = "POST";
+      up.path = m.prefix + "/chat/completions";
+      up.headers = m.headers();
+      up.headers.emplace("Content-Type", "application/json");
+      up.body = payload;
+      int status = 0;
+      std::string error_body;
+      up.response_handler = [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+      };
+      up.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
+        if (status != 200) {
+          error_body.append(data, len);
+          return error_body.size() < (1u << 20);
+        }
+        return sink.write(data, len);
+      };
+      httplib::Response resp;
+      httplib::Error err = httplib::Error::Success;
+      const bool ok = cli->send(up, resp, err);
+      if (!ok || status != 200) {
+        ApiError e;
+        e.status = status == 0 ? 502 : status;
+        e.type = "server_error";
+        e.message = !ok ? "cannot reach " + m.options.base_url + ": " + httplib::to_string(err)
+                        : "the upstream answered " + std::to_string(status);
+        nlohmann::json j = nlohmann::json::parse(error_body, nullptr, false);
+        if (j.is_object() && j.contains("error") && j["error"].is_object() &&
+            j["error"].contains("message") && j["error"]["message"].is_string())
+          e.message = j["error"]["message"].get<std::string>();
+        const std::string out = sse_error(e) + sse_done();
+        sink.write(out.data(), out.size());
+      }
+      sink.done();
+      return true;
+    });
   });
 }
 
@@ -145,10 +146,15 @@ int AppProxy::bind() {
   if (o.port == 0) {
     m.port = m.http.bind_to_any_port(o.host);
     SWIFT_CHECK(m.port > 0, "[app] cannot listen on {}", o.host);
+    deepen_backlog(m.http);
     return m.port;
   }
-  for (int p = o.port; p < o.port + 100 && p < 65536; ++p)
-    if (m.http.bind_to_port(o.host, p)) return m.port = p;
+  for (int p = o.port; p < o.port + 100 && p < 65536; ++p) {
+    if (m.http.bind_to_port(o.host, p)) {
+      deepen_backlog(m.http);
+      return m.port = p;
+    }
+  }
   SWIFT_FAIL("[app] cannot listen on {}:{}; pass another --server_port", o.host, o.port);
 }
 

@@ -5,8 +5,7 @@
 namespace swift::serve {
 
 bool is_app_path(const std::string& path) {
-  return path == "/app/config.json" || path == "/favicon.ico" ||
-         find_app_asset(path) != nullptr;
+  return path == "/app/config.json" || path == "/favicon.ico" || find_app_asset(path) != nullptr;
 }
 
 void add_app_routes(httplib::Server& http, const std::string& config_json) {

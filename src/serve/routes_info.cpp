@@ -26,6 +26,11 @@ void handle_metrics(Server::State& st, const httplib::Request&, httplib::Respons
           ws.engine.kv_blocks > 0 ? used / static_cast<double>(ws.engine.kv_blocks) : 0.0, model);
   m.counter("swift:engine_steps_total", "Engine forward steps.",
             static_cast<double>(ws.engine.steps), model);
+  m.counter("swift:num_preemptions_total", "Sequences preempted for KV blocks (recomputed later).",
+            static_cast<double>(ws.engine.preemptions), model);
+  m.counter("swift:prefix_shared_tokens_total",
+            "Prompt tokens n > 1 choices shared instead of prefilling again.",
+            static_cast<double>(ws.engine.prefix_shared_tokens), model);
   m.counter("swift:request_cancelled_total", "Requests cancelled (client gone or shutdown).",
             static_cast<double>(ws.cancelled), model);
   std::lock_guard<std::mutex> lock(st.metrics.mu);

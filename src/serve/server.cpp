@@ -4,6 +4,7 @@
 #include "serve/server.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,14 @@
 #include "serve/server_internal.h"
 
 namespace swift::serve {
+
+void deepen_backlog(httplib::Server& http) {
+  int fd = -1;
+  if (auto* p = dynamic_cast<DeepBacklog<httplib::Server>*>(&http)) fd = p->socket_fd();
+  if (auto* p = dynamic_cast<DeepBacklog<httplib::SSLServer>*>(&http)) fd = p->socket_fd();
+  if (fd >= 0 && ::listen(fd, SOMAXCONN) != 0)
+    SWIFT_WARN("could not deepen the listen backlog: {}", std::strerror(errno));
+}
 
 void Histogram::observe(double v) {
   std::size_t i = 0;
@@ -181,7 +190,7 @@ Server::Server(infer::Session& session, ServerOptions options)
                 *o.ssl_certfile, *o.ssl_keyfile);
     st.http = std::move(ssl);
   } else {
-    st.http = std::make_unique<httplib::Server>();
+    st.http = std::make_unique<DeepBacklog<httplib::Server>>();
   }
   if (o.result_path) {
     auto parent = std::filesystem::path(*o.result_path).parent_path();
@@ -319,12 +328,14 @@ int Server::bind() {
   if (o.port == 0) {
     st.port = st.http->bind_to_any_port(o.host);
     SWIFT_CHECK(st.port > 0, "[deploy] cannot listen on {}: {}", o.host, std::strerror(errno));
+    deepen_backlog(*st.http);
     return st.port;
   }
   for (int p = o.port; p < o.port + (o.next_free_port ? 100 : 1) && p < 65536; ++p) {
     if (st.http->bind_to_port(o.host, p)) {
       if (p != o.port) SWIFT_WARN("port {} is busy; using port {}", o.port, p);
       st.port = p;
+      deepen_backlog(*st.http);
       return p;
     }
   }

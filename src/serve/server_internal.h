@@ -31,6 +31,18 @@ struct Session;
 
 namespace swift::serve {
 
+// cpp-httplib 0.11 listens with a backlog of 5: a burst of connections overflows it and the
+// kernel drops them (clients see resets). This exposes the socket so bind() can listen again
+// with a deep backlog.
+template <class Base>
+class DeepBacklog : public Base {
+ public:
+  using Base::Base;
+  int socket_fd() const { return static_cast<int>(this->svr_sock_.load()); }
+};
+// Re-listens on `http`'s bound socket with SOMAXCONN (no-op for other server types).
+void deepen_backlog(httplib::Server& http);
+
 struct Histogram {
   std::vector<double> bounds;
   std::vector<std::uint64_t> counts;  // bounds.size() + 1

@@ -303,10 +303,10 @@ TEST_F(Deploy, CompletionsNChoicesLogprobsAndSeeds) {
            chat(goldens_[0]["messages"], {{"chat_template_kwargs", {{"enable_thinking", true}}}}));
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(json::parse(r->body)["usage"]["prompt_tokens"], goldens_[0]["prompt_ids"].size() - 4);
-  expect_error(post("/v1/chat/completions",
-                    chat(goldens_[0]["messages"],
-                         {{"chat_template_kwargs", {{"enable_thinking", "yes"}}}})),
-               400, "enable_thinking type");
+  expect_error(
+      post("/v1/chat/completions",
+           chat(goldens_[0]["messages"], {{"chat_template_kwargs", {{"enable_thinking", "yes"}}}})),
+      400, "enable_thinking type");
   // Sampling with a seed is reproducible.
   json sampled = chat(goldens_[1]["messages"], {{"temperature", 1.0}, {"seed", 42}});
   auto a = post("/v1/chat/completions", sampled);
@@ -434,18 +434,29 @@ TEST_F(Deploy, ConcurrentStreamsEqualOneByOne) {
   }
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
+  std::vector<std::string> why(kN);
   for (int i = 0; i < kN; ++i) {
     threads.emplace_back([&, i] {
       auto r = post("/v1/chat/completions", bodies[static_cast<std::size_t>(i)]);
-      if (r && r->status == 200) {
+      auto& w = why[static_cast<std::size_t>(i)];
+      if (!r) {
+        w = "no response: " + httplib::to_string(r.error());
+      } else if (r->status != 200) {
+        w = std::to_string(r->status) + " " + r->body;
+      } else {
         Sse s = parse_sse(r->body);
-        if (s.done) ++ok;
+        if (s.done)
+          ++ok;
+        else
+          w = "no [DONE]: " + r->body.substr(0, 300);
         together[static_cast<std::size_t>(i)] = stream_text(s);
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kN);
+  for (int i = 0; i < kN; ++i)
+    EXPECT_TRUE(why[static_cast<std::size_t>(i)].empty()) << "request " << i << ": " << why[i];
   for (int i = 0; i < kN; i += 7)
     EXPECT_EQ(together[static_cast<std::size_t>(i)], alone[static_cast<std::size_t>(i)])
         << "request " << i;
@@ -571,9 +582,9 @@ TEST(DeployTls, ServesOverHttps) {
   const std::string model = swift::testing::e2e_model_dir("qwen3_e2e", "qwen3");
   if (model.empty()) GTEST_SKIP() << "no qwen3 tokenizer asset";
   const std::string dir = swift::testing::fresh_dir("swift_test_cli_deploy", "tls");
-  auto gen = swift::testing::run_command(
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir + "/key.pem -out " + dir +
-      "/cert.pem -days 1 -subj /CN=localhost 2>&1");
+  auto gen = swift::testing::run_command("openssl req -x509 -newkey rsa:2048 -nodes -keyout " +
+                                         dir + "/key.pem -out " + dir +
+                                         "/cert.pem -days 1 -subj /CN=localhost 2>&1");
   if (gen.code != 0) GTEST_SKIP() << "no openssl command: " << gen.out;
   // Mismatched options are refused with a clear message.
   auto bad = swift::testing::run_command(kEnv + std::string(SWIFT_BIN) + " deploy --model " +

@@ -52,7 +52,9 @@ double percentile(std::vector<double> v, double p) {
   return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
-Sample one_request(const std::string& host, int port, const std::string& key,
+Sample one_request(const std::string& host,
+                   int port,
+                   const std::string& key,
                    const nlohmann::json& body) {
   Sample s;
   httplib::Client cli(host, port);
@@ -114,9 +116,12 @@ int run(int argc, char** argv) {
     std::vector<std::int32_t> ids;  // the prompts of swift-bench decode
     for (int i = 0; i < prompt_len; ++i)
       ids.push_back(static_cast<std::int32_t>((i * 7919 + salt * 104729 + 13) % (vocab - 1000)));
-    return nlohmann::json{{"prompt", ids},         {"max_tokens", new_tokens},
-                          {"temperature", 0},      {"ignore_eos", true},
-                          {"stream", true},        {"skip_special_tokens", false},
+    return nlohmann::json{{"prompt", ids},
+                          {"max_tokens", new_tokens},
+                          {"temperature", 0},
+                          {"ignore_eos", true},
+                          {"stream", true},
+                          {"skip_special_tokens", false},
                           {"stream_options", {{"include_usage", true}}}};
   };
   one_request(host, port, key, body(0));  // warm-up

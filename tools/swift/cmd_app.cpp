@@ -32,8 +32,7 @@ std::string app_config(const args::Arguments& a,
     if (a.generation.temperature) d["temperature"] = *a.generation.temperature;
     if (a.generation.top_p) d["top_p"] = *a.generation.top_p;
     if (a.generation.top_k) d["top_k"] = *a.generation.top_k;
-    if (a.generation.repetition_penalty)
-      d["repetition_penalty"] = *a.generation.repetition_penalty;
+    if (a.generation.repetition_penalty) d["repetition_penalty"] = *a.generation.repetition_penalty;
     d["max_tokens"] = a.generation.max_new_tokens.value_or(512);
   }
   nlohmann::ordered_json j{{"studio_title", a.app.studio_title.value_or(model)},
@@ -96,6 +95,7 @@ int run_app(const std::vector<std::string>& argv) {
   }
   infer::SessionOptions so;
   so.max_num_seqs = deploy_max_num_seqs(*parsed);
+  so.command = "app";
   o.max_running = so.max_num_seqs;
   auto session = infer::open_session(a, plan, so);
   o.serve_app = true;

@@ -72,6 +72,7 @@ int run_deploy(const std::vector<std::string>& argv) {
   serve::ServerOptions o = server_options(*parsed);
   infer::SessionOptions so;
   so.max_num_seqs = deploy_max_num_seqs(*parsed);
+  so.command = "deploy";
   o.max_running = so.max_num_seqs;
   auto session = infer::open_session(a, plan, so);
   serve::Server server(*session, o);
