@@ -1,6 +1,8 @@
 // The engine thread and the per-request channels; see engine_worker.h.
 #include "serve/engine_worker.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <exception>
 
@@ -66,7 +68,14 @@ void RequestHandle::fail(std::string message) {
 EngineWorker::EngineWorker(infer::Engine& engine, WorkerOptions options)
     : engine_(engine), options_(options) {
   stats_.engine = engine_.stats();
-  thread_ = std::thread([this] { loop(); });
+  // libtorch's intra-op thread count is per thread (OpenMP): the engine thread takes the one
+  // configured on the creating thread (model::configure_cpu_threads), or it would start a second
+  // full pool beside OpenBLAS's and run at half speed.
+  const int threads = at::get_num_threads();
+  thread_ = std::thread([this, threads] {
+    at::set_num_threads(threads);
+    loop();
+  });
 }
 
 EngineWorker::~EngineWorker() {
