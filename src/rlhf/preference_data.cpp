@@ -50,7 +50,8 @@ std::string to_preference_row(const json& row, PreferenceKind kind, PreferenceRo
     *out = std::move(r);
     return "";
   }
-  const bool has_messages = row.contains("rejected_messages") && !row["rejected_messages"].is_null();
+  const bool has_messages =
+      row.contains("rejected_messages") && !row["rejected_messages"].is_null();
   if (has_messages) {
     if (!row["rejected_messages"].is_array() || row["rejected_messages"].empty())
       return "rejected_messages is not a list of turns";
@@ -97,7 +98,8 @@ std::vector<PreferenceRow> load_preference_rows(const std::string& path,
     json& row = raw[i];
     // the reader marks each row with its line, and unreadable lines with the reason
     std::size_t line = i + 1;
-    if (row.is_object() && row.contains("__swift_line__") && row["__swift_line__"].is_number_unsigned())
+    if (row.is_object() && row.contains("__swift_line__") &&
+        row["__swift_line__"].is_number_unsigned())
       line = row["__swift_line__"].get<std::size_t>();
     std::string why;
     PreferenceRow r;
@@ -121,7 +123,8 @@ std::vector<PreferenceRow> load_preference_rows(const std::string& path,
   }
   const std::size_t dropped = st.total - st.kept;
   std::string reasons;
-  for (const auto& [why, n] : st.dropped) reasons += fmt::format("{}{} x {}", reasons.empty() ? "" : "; ", n, why);
+  for (const auto& [why, n] : st.dropped)
+    reasons += fmt::format("{}{} x {}", reasons.empty() ? "" : "; ", n, why);
   if (stats) *stats = st;
   SWIFT_CHECK(st.total == 0 || static_cast<double>(dropped) <= max_drop_ratio * st.total,
               "[rlhf] {}: {} of {} preference rows are unusable ({}); fix them, or pass --strict "

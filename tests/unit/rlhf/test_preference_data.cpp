@@ -32,17 +32,23 @@ std::string write_file(const std::string& name, const std::string& text) {
 }
 
 TEST(PreferenceData, RejectedResponseReplacesTheLastAnswer) {
-  json row{{"messages", msgs({{"system", "s"}, {"user", "q1"}, {"assistant", "a1"}, {"user", "q2"},
+  json row{{"messages", msgs({{"system", "s"},
+                              {"user", "q1"},
+                              {"assistant", "a1"},
+                              {"user", "q2"},
                               {"assistant", "good"}})},
            {"rejected_response", "bad"}};
   PreferenceRow r;
   ASSERT_EQ(to_preference_row(row, PreferenceKind::kPair, &r), "");
   EXPECT_EQ(r.chosen, row["messages"]);
-  EXPECT_EQ(r.rejected, msgs({{"system", "s"}, {"user", "q1"}, {"assistant", "a1"}, {"user", "q2"},
+  EXPECT_EQ(r.rejected, msgs({{"system", "s"},
+                              {"user", "q1"},
+                              {"assistant", "a1"},
+                              {"user", "q2"},
                               {"assistant", "bad"}}));
   // a list of turns replaces the whole trajectory after the last user turn (tool calls too)
-  json tools{{"messages", msgs({{"user", "q"}, {"assistant", "call"}, {"tool", "res"},
-                                {"assistant", "good"}})},
+  json tools{{"messages",
+              msgs({{"user", "q"}, {"assistant", "call"}, {"tool", "res"}, {"assistant", "good"}})},
              {"rejected_response", msgs({{"assistant", "bad"}})}};
   ASSERT_EQ(to_preference_row(tools, PreferenceKind::kPair, &r), "");
   EXPECT_EQ(r.rejected, msgs({{"user", "q"}, {"assistant", "bad"}}));
