@@ -88,7 +88,7 @@ rlhf::KtoOptions kto_options(const json& c) {
 }
 
 rlhf::KtoLogps kto_logps(const json& c, torch::Dtype dt) {
-  return {vec(c["chosen"], dt),     vec(c["rejected"], dt), vec(c["ref_chosen"], dt),
+  return {vec(c["chosen"], dt),       vec(c["rejected"], dt), vec(c["ref_chosen"], dt),
           vec(c["ref_rejected"], dt), vec(c["kl_logps"], dt), vec(c["ref_kl_logps"], dt)};
 }
 
@@ -100,8 +100,8 @@ TEST(KtoLoss, EveryLossTypeEqualsTrl) {
     seen.insert(c["loss_type"]);
     const auto dt = dtype_of(c);
     const auto o = kto_options(c);
-    const std::string what = c["loss_type"].get<std::string>() + " beta " +
-                             std::to_string(o.beta) + " " + c["dtype"].get<std::string>() + " " +
+    const std::string what = c["loss_type"].get<std::string>() + " beta " + std::to_string(o.beta) +
+                             " " + c["dtype"].get<std::string>() + " " +
                              std::to_string(c["chosen"].size()) + "/" +
                              std::to_string(c["rejected"].size());
     auto r = rlhf::kto_loss(type, kto_logps(c, dt), o);
@@ -135,8 +135,12 @@ TEST(KtoLoss, GradientsFlowToThePolicyOnly) {
   auto chosen = torch::tensor({-10.0, -20.0}).requires_grad_(true);
   auto rejected = torch::tensor({-12.0}).requires_grad_(true);
   auto kl = torch::tensor({-30.0, -31.0, -29.0}).requires_grad_(true);
-  rlhf::KtoLogps p{chosen, rejected, torch::tensor({-11.0, -19.0}), torch::tensor({-12.5}),
-                   kl,     torch::tensor({-31.0, -31.5, -30.5})};
+  rlhf::KtoLogps p{chosen,
+                   rejected,
+                   torch::tensor({-11.0, -19.0}),
+                   torch::tensor({-12.5}),
+                   kl,
+                   torch::tensor({-31.0, -31.5, -30.5})};
   auto r = rlhf::kto_loss(rlhf::KtoLossType::kKto, p, {});
   r.losses.sum().backward();
   // kl = mean(1, 0.5, 1.5) = 1, a constant; d/dc (1 - sigmoid(beta (c - rc - kl)))
@@ -187,8 +191,8 @@ TEST(KtoRm, NamesAndChecks) {
     EXPECT_NE(std::string(e.what()).find("kto, apo_zero_unpaired"), std::string::npos) << e.what();
   }
   // kto without the KL batch, and mismatched margins
-  rlhf::KtoLogps p{torch::zeros({1}), torch::zeros({0}), torch::zeros({1}), torch::zeros({0}), {},
-                   {}};
+  rlhf::KtoLogps p{
+      torch::zeros({1}), torch::zeros({0}), torch::zeros({1}), torch::zeros({0}), {}, {}};
   EXPECT_THROW(rlhf::kto_loss(rlhf::KtoLossType::kKto, p, {}), swift::Error);
   EXPECT_NO_THROW(rlhf::kto_loss(rlhf::KtoLossType::kApoZeroUnpaired, p, {}));
   EXPECT_THROW(rlhf::rm_loss(torch::zeros({2}), torch::zeros({2}), torch::zeros({3}), {}),
