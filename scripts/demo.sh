@@ -7,6 +7,7 @@
 # built-in model (self-cognition rows), then shows that greedy answers are the trained ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/serving_port.sh
 BIN="${SWIFT_BUILD_DIR:-build}/bin"
 [ -x "$BIN/swift" ] || bash scripts/setup.sh
 
@@ -71,12 +72,7 @@ echo "== swift deploy --adapters swift-demo=$CKPT --port 0   (then curl /v1/chat
 "$BIN/swift" deploy --adapters "swift-demo=$CKPT" --port 0 --host 127.0.0.1 --temperature 0 \
   --max_new_tokens 24 --log_interval -1 > "$DEMO/deploy.log" 2>&1 &
 DEPLOY_PID=$!
-PORT=""
-for _ in $(seq 1 300); do
-  PORT="$(sed -n 's|.*serving [^ ]* at http://[^:]*:\([0-9]*\)/v1.*|\1|p' "$DEMO/deploy.log" | head -n 1)"
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
+PORT="$(serving_port "$DEMO/deploy.log" "$DEPLOY_PID")" || PORT=""
 if [ -n "$PORT" ]; then
   curl -s "http://127.0.0.1:$PORT/v1/models"; echo
   curl -s "http://127.0.0.1:$PORT/v1/chat/completions" -H 'Content-Type: application/json' \

@@ -152,4 +152,7 @@ void resolve_derived(ParsedArgs& args);
 std::string versioned_output_dir(const std::string& base_dir);
 std::string model_suffix(const std::string& model);
 
+// --system as ms-swift reads it: a path ending in .txt that names a file holds the system text.
+std::optional<std::string> system_text(const std::optional<std::string>& system);
+
 }  // namespace swift::args

@@ -10,6 +10,7 @@
 
 #include "args/arguments.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/strings.h"
 
 namespace swift::args {
@@ -151,6 +152,14 @@ void resolve_derived(ParsedArgs& p) {
       if (unset("logging_dir")) put("logging_dir", out + "/runs");
     }
   }
+}
+
+std::optional<std::string> system_text(const std::optional<std::string>& system) {
+  if (!system) return system;
+  const std::string& s = *system;
+  if (s.size() > 4 && s.compare(s.size() - 4, 4, ".txt") == 0 && fs::is_file(s))
+    return fs::read_file(s);
+  return system;
 }
 
 }  // namespace swift::args

@@ -166,12 +166,7 @@ std::unique_ptr<Session> open_session(args::Arguments& a,
   ChatOptions co;
   if (a.tmpl.template_) co.template_name = *a.tmpl.template_;
   co.backend = a.tmpl.template_backend;
-  if (a.tmpl.system) {
-    std::string sys = *a.tmpl.system;
-    if (sys.size() > 4 && sys.substr(sys.size() - 4) == ".txt" && fs::is_file(sys))
-      sys = fs::read_file(sys);
-    co.system = sys;
-  }
+  co.system = args::system_text(a.tmpl.system);
   co.enable_thinking = a.tmpl.enable_thinking;
   co.response_prefix = a.tmpl.response_prefix;
   co.agent_template = a.tmpl.agent_template;

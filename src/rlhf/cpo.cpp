@@ -52,18 +52,7 @@ StepLoss cpo_step_loss(CpoLossType type, const CpoOptions& o, const SequenceLogp
   auto r = cpo_loss(type, chosen, rejected, o);
   StepLoss out;
   out.loss = r.losses.mean() + o.cpo_alpha * nll;
-  auto mean = [](const at::Tensor& x) { return x.detach().mean().item<double>(); };
-  Metrics& m = out.metrics;
-  m.emplace_back("rewards/chosen", mean(r.chosen_rewards));
-  m.emplace_back("rewards/rejected", mean(r.rejected_rewards));
-  m.emplace_back("rewards/accuracies",
-                 mean(r.chosen_rewards.gt(r.rejected_rewards).to(torch::kFloat32)));
-  m.emplace_back("rewards/margins", mean(r.chosen_rewards - r.rejected_rewards));
-  m.emplace_back("logps/rejected", mean(rejected));
-  m.emplace_back("logps/chosen", mean(chosen));
-  m.emplace_back("logits/rejected", mean_row_logits(forward, /*chosen=*/false, false));
-  m.emplace_back("logits/chosen", mean_row_logits(forward, /*chosen=*/true, false));
-  m.emplace_back("nll_loss", mean(nll));
+  append_trl_pair_metrics(out.metrics, r, chosen, rejected, forward, false, nll);
   return out;
 }
 

@@ -38,19 +38,9 @@ StepLoss orpo_step_loss(double beta, const SequenceLogps& forward) {
   auto r = orpo_loss(chosen, rejected, beta);
   StepLoss out;
   out.loss = nll - r.pair.losses.mean();
+  append_trl_pair_metrics(out.metrics, r.pair, chosen, rejected, forward, true, nll);
   auto mean = [](const at::Tensor& x) { return x.detach().mean().item<double>(); };
-  const auto& p = r.pair;
   Metrics& m = out.metrics;
-  m.emplace_back("rewards/chosen", mean(p.chosen_rewards));
-  m.emplace_back("rewards/rejected", mean(p.rejected_rewards));
-  m.emplace_back("rewards/accuracies",
-                 mean(p.chosen_rewards.gt(p.rejected_rewards).to(torch::kFloat32)));
-  m.emplace_back("rewards/margins", mean(p.chosen_rewards - p.rejected_rewards));
-  m.emplace_back("logps/rejected", mean(rejected));
-  m.emplace_back("logps/chosen", mean(chosen));
-  m.emplace_back("logits/rejected", mean_row_logits(forward, /*chosen=*/false, true));
-  m.emplace_back("logits/chosen", mean_row_logits(forward, /*chosen=*/true, true));
-  m.emplace_back("nll_loss", mean(nll));
   m.emplace_back("log_odds_ratio", mean(r.log_odds_ratio));
   m.emplace_back("log_odds_chosen", mean(r.log_odds_chosen));
   return out;

@@ -24,4 +24,18 @@ struct StepLoss {
   Metrics metrics;
 };
 
+struct SequenceLogps;
+
+// The metrics TRL's CPO and ORPO trainers log, in their order: rewards/chosen, rewards/rejected,
+// rewards/accuracies, rewards/margins, logps/rejected, logps/chosen, logits/rejected,
+// logits/chosen, nll_loss. `drop_last_row`: ORPO's logits means leave out each row's last
+// position (mean_row_logits).
+void append_trl_pair_metrics(Metrics& m,
+                             const PairLoss& r,
+                             const at::Tensor& chosen_logps,
+                             const at::Tensor& rejected_logps,
+                             const SequenceLogps& forward,
+                             bool drop_last_row,
+                             const at::Tensor& nll);
+
 }  // namespace swift::rlhf

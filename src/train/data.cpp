@@ -366,13 +366,7 @@ DataOptions data_options_from_args(const args::ParsedArgs& p, bool pretrain) {
   e.mode = tmpl::Mode::kTrain;
   const bool loss_scale_given = p.set.has("loss_scale") && p.set.was_set("loss_scale");
   e.loss_scale = pretrain && !loss_scale_given ? "all" : a.tmpl.loss_scale.value_or("default");
-  if (a.tmpl.system) {
-    // As `swift infer` reads it (tools/swift/cmd_infer.cpp): a .txt path holds the system.
-    std::string sys = *a.tmpl.system;
-    if (sys.size() > 4 && sys.substr(sys.size() - 4) == ".txt" && fs::is_file(sys))
-      sys = fs::read_file(sys);
-    e.system = sys;
-  }
+  e.system = args::system_text(a.tmpl.system);
   e.enable_thinking = a.tmpl.enable_thinking;
   e.response_prefix = a.tmpl.response_prefix;
   e.add_non_thinking_prefix = a.tmpl.add_non_thinking_prefix;

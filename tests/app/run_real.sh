@@ -5,6 +5,7 @@
 # Exit 77 (a CTest skip) when chromium, playwright-core or the tokenizer asset is missing; they
 # come from scripts/app-test-setup.sh and scripts/fetch-test-assets.sh.
 set -euo pipefail
+source "$(dirname "$0")/../../scripts/lib/serving_port.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 swift="$1"
@@ -26,14 +27,7 @@ HF_HUB_OFFLINE=1 "$swift" app --model "$work/qwen3_e2e" --server_port 0 --server
   --max_new_tokens 24 --temperature 0 --log_interval -1 --studio_title "swift.cpp chat" \
   > "$work/app.log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port="$(sed -n 's|.*serving [^ ]* at http://[^:]*:\([0-9]*\)/v1.*|\1|p' "$work/app.log" | head -n 1)"
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/app.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "swift app did not start"; cat "$work/app.log"; exit 1; }
+port="$(serving_port "$work/app.log" "$pid")"
 status=0
 APP_URL="http://127.0.0.1:$port/" SCREENSHOT="$shot" node "$here/app_test.mjs" || status=$?
 kill -TERM "$pid"

@@ -94,6 +94,22 @@ struct ServerProc {
   }
 };
 
+// A raw TCP connection to 127.0.0.1:port (for half-sent requests and abrupt closes); -1 on
+// failure.
+int connect_local(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 httplib::Headers auth() {
   return {{"Authorization", "Bearer " + kKey}};
 }
@@ -403,12 +419,8 @@ TEST_F(Deploy, AbuseGetsClientErrorsNeverACrash) {
 
 TEST_F(Deploy, StalledClientDoesNotBlockOthers) {
   // A client that sends half a request and stalls.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = connect_local(server_->port);
+  ASSERT_GE(fd, 0) << "cannot connect to the server";
   const std::string half =
       "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kKey +
       "\r\nContent-Length: 1000\r\n\r\n{\"mess";
@@ -467,12 +479,8 @@ TEST_F(Deploy, ConcurrentStreamsEqualOneByOne) {
 
 TEST_F(Deploy, DisconnectMidStreamFreesTheKvBlocks) {
   ASSERT_EQ(kv_used(), "0");
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int fd = connect_local(server_->port);
+  ASSERT_GE(fd, 0) << "cannot connect to the server";
   const std::string body =
       chat(goldens_[0]["messages"], {{"stream", true}, {"max_tokens", 200}, {"ignore_eos", true}})
           .dump();

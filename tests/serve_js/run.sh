@@ -4,6 +4,7 @@
 # server with SIGTERM and checks that it exits 0. Usage: run.sh <path to swift>.
 # Skips (exit 77, a CTest skip) when the tokenizer test asset is missing.
 set -euo pipefail
+source "$(dirname "$0")/../../scripts/lib/serving_port.sh"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 swift="$1"
@@ -37,14 +38,7 @@ mv "$work/model" "$work/qwen3_e2e"
   --adapters "lora1=$work/sft/checkpoint-2" --max_model_len 512 --log_interval -1 \
   > "$work/server.log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port="$(sed -n 's|.*serving [^ ]* at https\?://[^:]*:\([0-9]*\)/v1.*|\1|p' "$work/server.log" | head -n 1)"
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not start"; cat "$work/server.log"; exit 1; }
+port="$(serving_port "$work/server.log" "$pid")"
 status=0
 BASE_URL="http://127.0.0.1:$port/v1" API_KEY=sk-js ADAPTER=lora1 \
   GOLDENS="$root/tests/data/e2e/qwen3_e2e/e2e_golden.jsonl" \

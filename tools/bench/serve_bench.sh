@@ -5,6 +5,7 @@
 # same levels, and an optional soak (SOAK_S seconds at 8 streams) that samples the server's RSS.
 #   bash tools/bench/serve_bench.sh [build dir]      (LEVELS="1 8 32" NEW_TOKENS=32 SOAK_S=0)
 set -euo pipefail
+source "$(dirname "$0")/../../scripts/lib/serving_port.sh"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(realpath "${1:-$root/build}")"
 levels="${LEVELS:-1 8 32}"
@@ -30,13 +31,7 @@ for c in $levels; do [ "$c" -gt "$maxc" ] && maxc=$c; done
 "$build/bin/swift" deploy --model "$work/model" --port 0 --host 127.0.0.1 --max_num_seqs "$maxc" \
   --log_interval -1 --verbose false > "$work/server.log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port="$(sed -n 's|.*serving [^ ]* at http://[^:]*:\([0-9]*\)/v1.*|\1|p' "$work/server.log" | head -n 1)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+port="$(serving_port "$work/server.log" "$pid")"
 "$build/bin/swift-bench" serve --url "http://127.0.0.1:$port" --concurrency "$(echo $levels | tr ' ' ',')" \
   --prompt_len "$prompt_len" --new_tokens "$new_tokens" --rounds 2
 if [ "$soak" -gt 0 ]; then

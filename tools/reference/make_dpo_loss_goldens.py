@@ -39,37 +39,10 @@ from swift.rlhf_trainers.rlhf_mixin import RLHFTrainerMixin  # noqa: E402
 from trl.experimental.bco.bco_trainer import RunningMoments  # noqa: E402
 from trl.experimental.cpo import CPOTrainer  # noqa: E402
 from trl.experimental.orpo import ORPOTrainer  # noqa: E402
+from rlhf_stand_ins import Accel, ordered, plain, t  # noqa: E402
 
 DPO_LOSS_TYPES = ["sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair",
                   "sppo_hard", "aot", "aot_unpaired", "discopop", "apo_zero", "apo_down", "sft"]
-
-
-class Accel:
-    """The single-process accelerator the methods see: gathers are the identity."""
-    device = torch.device("cpu")
-    use_distributed = False
-
-    @staticmethod
-    def gather_for_metrics(x):
-        return x
-
-    @staticmethod
-    def gather(x):
-        return x
-
-
-def plain(fn):
-    """The function behind a method, so a stand-in class can take it as its own."""
-    return getattr(fn, "__func__", fn)
-
-
-def ordered(metrics):
-    """Logged metrics as [key, value] pairs: the order is part of what logging.jsonl shows."""
-    return [[k, float(v)] for k, v in metrics.items()]
-
-
-def t(x):
-    return x.detach().double().reshape(-1).tolist() if x.dim() else [float(x)]
 
 
 # ---------------------------------------------------------------------------------------------

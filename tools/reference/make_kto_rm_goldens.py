@@ -35,33 +35,9 @@ import trl  # noqa: E402
 from swift.rlhf_trainers.reward_trainer import RewardTrainer  # noqa: E402
 from trl import RewardTrainer as TrlRewardTrainer  # noqa: E402
 from trl.experimental.kto import KTOTrainer  # noqa: E402
+from rlhf_stand_ins import Accel, ordered, plain, t  # noqa: E402
 
 KTO_LOSS_TYPES = ["kto", "apo_zero_unpaired"]
-
-
-class Accel:
-    """The single-process accelerator the methods see: gathers are the identity."""
-    device = torch.device("cpu")
-
-    @staticmethod
-    def gather_for_metrics(x):
-        return x
-
-    @staticmethod
-    def gather(x):
-        return x
-
-
-def plain(fn):
-    return getattr(fn, "__func__", fn)
-
-
-def ordered(metrics):
-    return [[k, float(v)] for k, v in metrics.items()]
-
-
-def t(x):
-    return x.detach().double().reshape(-1).tolist() if x.dim() else [float(x)]
 
 
 # ---------------------------------------------------------------------------------------------

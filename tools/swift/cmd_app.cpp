@@ -40,7 +40,7 @@ std::string app_config(const args::Arguments& a,
                            {"model", model},
                            {"stream", a.app.stream.value_or(true)},
                            {"defaults", d},
-                           {"system", a.tmpl.system.value_or("")}};
+                           {"system", args::system_text(a.tmpl.system).value_or("")}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -48,23 +48,14 @@ std::string app_config(const args::Arguments& a,
 
 int run_app(const std::vector<std::string>& argv) {
   auto parsed = args::parse_args("app", argv);
-  if (parsed->help) {
-    std::printf("%s",
-                parsed->set.help_text("usage: swift app [config.yaml] [--arg value ...]").c_str());
-    return 0;
-  }
+  if (parsed->help) return print_help(*parsed, "usage: swift app [config.yaml] [--arg value ...]");
   args::Arguments& a = parsed->values;
   SWIFT_CHECK(a.app.lang == "en" || a.app.lang == "zh", "[args] --lang must be en or zh, got '{}'",
               a.app.lang);
   SWIFT_CHECK(a.webui.server_port >= 0 && a.webui.server_port < 65536,
               "[args] --server_port must be between 0 and 65535, got {}", a.webui.server_port);
   if (a.app.base_url) {
-    if (parsed->show_args) {
-      std::printf("%s\n", parsed->set.to_json()
-                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                              .c_str());
-      return 0;
-    }
+    if (parsed->show_args) return print_resolved_args(*parsed);
     serve::AppProxyOptions po;
     po.host = a.webui.server_name;
     po.port = static_cast<int>(a.webui.server_port);
@@ -79,12 +70,7 @@ int run_app(const std::vector<std::string>& argv) {
     return 0;
   }
   infer::SessionPlan plan = infer::plan_session(a);
-  if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json()
-                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
-    return 0;
-  }
+  if (parsed->show_args) return print_resolved_args(*parsed);
   serve::ServerOptions o = server_options(*parsed);
   o.host = a.webui.server_name;
   o.port = static_cast<int>(a.webui.server_port);

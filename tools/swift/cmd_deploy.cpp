@@ -56,19 +56,11 @@ std::int64_t deploy_max_num_seqs(const args::ParsedArgs& parsed) {
 
 int run_deploy(const std::vector<std::string>& argv) {
   auto parsed = args::parse_args("deploy", argv);
-  if (parsed->help) {
-    std::printf(
-        "%s", parsed->set.help_text("usage: swift deploy [config.yaml] [--arg value ...]").c_str());
-    return 0;
-  }
+  if (parsed->help)
+    return print_help(*parsed, "usage: swift deploy [config.yaml] [--arg value ...]");
   args::Arguments& a = parsed->values;
   infer::SessionPlan plan = infer::plan_session(a);
-  if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json()
-                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
-    return 0;
-  }
+  if (parsed->show_args) return print_resolved_args(*parsed);
   serve::ServerOptions o = server_options(*parsed);
   infer::SessionOptions so;
   so.max_num_seqs = deploy_max_num_seqs(*parsed);

@@ -25,20 +25,11 @@ std::string strip_slashes(std::string s) {
 
 int export_main(const std::string& command, const std::vector<std::string>& argv) {
   auto parsed = args::parse_args(command, argv);
-  if (parsed->help) {
-    std::printf("%s", parsed->set
-                          .help_text("usage: swift " + command +
-                                     " [config.yaml] --adapters <checkpoint> [--model <base>] "
-                                     "[--output_dir X] [--exist_ok true]")
-                          .c_str());
-    return 0;
-  }
-  if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json()
-                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
-    return 0;
-  }
+  if (parsed->help)
+    return print_help(*parsed, "usage: swift " + command +
+                                   " [config.yaml] --adapters <checkpoint> [--model <base>] "
+                                   "[--output_dir X] [--exist_ok true]");
+  if (parsed->show_args) return print_resolved_args(*parsed);
   const auto& v = parsed->values;
   const auto& e = v.export_;
 

@@ -312,19 +312,11 @@ int run_interactive(Session& s, const args::Arguments& a, ResultWriter* out, boo
 
 int run_infer(const std::vector<std::string>& argv) {
   auto parsed = args::parse_args("infer", argv);
-  if (parsed->help) {
-    std::printf(
-        "%s", parsed->set.help_text("usage: swift infer [config.yaml] [--arg value ...]").c_str());
-    return 0;
-  }
+  if (parsed->help)
+    return print_help(*parsed, "usage: swift infer [config.yaml] [--arg value ...]");
   args::Arguments& a = parsed->values;
   infer::SessionPlan plan = infer::plan_session(a);
-  if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json()
-                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
-    return 0;
-  }
+  if (parsed->show_args) return print_resolved_args(*parsed);
   infer::SessionOptions so;
   so.max_num_seqs = a.infer.max_batch_size;
   auto session = infer::open_session(a, plan, so);

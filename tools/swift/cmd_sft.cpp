@@ -173,18 +173,9 @@ std::string dtype_of(const args::Arguments& a) {
 
 int run_train(const std::vector<std::string>& argv, const std::string& command) {
   auto parsed = args::parse_args(command, argv);
-  if (parsed->help) {
-    std::printf(
-        "%s", parsed->set.help_text("usage: swift " + command + " [config.yaml] [--arg value ...]")
-                  .c_str());
-    return 0;
-  }
-  if (parsed->show_args) {
-    std::printf("%s\n", parsed->set.to_json()
-                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                            .c_str());
-    return 0;
-  }
+  if (parsed->help)
+    return print_help(*parsed, "usage: swift " + command + " [config.yaml] [--arg value ...]");
+  if (parsed->show_args) return print_resolved_args(*parsed);
   args::Arguments& a = parsed->values;
   const bool pretrain = command == "pt";
   SWIFT_CHECK(a.model.model, "[args] swift {} needs --model (a folder or hub id)", command);

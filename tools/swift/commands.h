@@ -39,6 +39,11 @@ struct ServerOptions;
 
 namespace swift::cli {
 
+// --help: `usage`, then every argument with its default; --show_args: the resolved arguments
+// as JSON (arg_output.cpp). Both return exit code 0.
+int print_help(const args::ParsedArgs& parsed, const std::string& usage);
+int print_resolved_args(const args::ParsedArgs& parsed);
+
 // deploy's server arguments, shared by app (cmd_deploy.cpp).
 serve::ServerOptions server_options(const args::ParsedArgs& parsed);
 std::int64_t deploy_max_num_seqs(const args::ParsedArgs& parsed);

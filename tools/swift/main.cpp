@@ -53,20 +53,11 @@ int run(const std::string& prog, std::vector<std::string> argv) {
     if (s.name != sub) continue;
     if (s.run) return s.run(argv);
     auto args = swift::args::parse_args(s.name, argv);
-    if (args->help) {
-      std::printf(
-          "%s", args->set
-                    .help_text("usage: " + prog + " " + s.name.substr(prog == "megatron" ? 9 : 0) +
-                               " [config.yaml] [--arg value ...]")
-                    .c_str());
-      return 0;
-    }
-    if (args->show_args) {
-      std::printf("%s\n", args->set.to_json()
-                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                              .c_str());
-      return 0;
-    }
+    if (args->help)
+      return swift::cli::print_help(*args, "usage: " + prog + " " +
+                                               s.name.substr(prog == "megatron" ? 9 : 0) +
+                                               " [config.yaml] [--arg value ...]");
+    if (args->show_args) return swift::cli::print_resolved_args(*args);
     std::fprintf(stderr,
                  "[ERROR:swift] `%s %s` is not built yet in this version of swift.cpp (its "
                  "arguments were parsed and are valid). See README.md, \"What works today\".\n",

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "golden_check.h"
 #include "rlhf/cpo.h"
 #include "rlhf/dpo.h"
 #include "rlhf/logps.h"
@@ -22,71 +23,19 @@ namespace {
 
 using nlohmann::json;
 namespace rlhf = swift::rlhf;
+namespace rlhf_test = swift::rlhf_test;
 
 const json& goldens() {
-  static const json g = [] {
-    // SWIFT_RLHF_GOLDENS: a held-out file made with another --seed
-    const char* other = std::getenv("SWIFT_RLHF_GOLDENS");
-    std::ifstream f(other ? std::string(other)
-                          : std::string(SWIFT_SOURCE_DIR) + "/tests/data/rlhf/dpo_losses.json");
-    EXPECT_TRUE(f.good()) << "cannot read the goldens";
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return json::parse(ss.str());
-  }();
+  static const json g = rlhf_test::load_goldens("SWIFT_RLHF_GOLDENS", "dpo_losses.json");
   return g;
 }
 
-at::Tensor vec(const json& values, torch::Dtype dtype = torch::kFloat32) {
-  return torch::tensor(values.get<std::vector<double>>(), torch::kFloat64).to(dtype);
-}
-
-at::Tensor ivec(const json& values) {
-  return torch::tensor(values.get<std::vector<std::int64_t>>(), torch::kInt64);
-}
-
-torch::Dtype dtype_of(const json& c) {
-  return c.value("dtype", "float32") == "float64" ? torch::kFloat64 : torch::kFloat32;
-}
-
-double rtol_of(torch::Dtype d) {
-  return d == torch::kFloat64 ? 1e-12 : 1e-6;
-}
-
-// Per-pair values: |got - want| <= rtol * max|want| (floored at 1e-3), with the max error.
-void expect_close(const at::Tensor& got,
-                  const json& want_json,
-                  double rtol,
-                  const std::string& what) {
-  auto want = vec(want_json, torch::kFloat64);
-  auto g = got.detach().to(torch::kFloat64).reshape({-1});
-  ASSERT_EQ(g.numel(), want.numel()) << what;
-  const double scale = want.numel() ? want.abs().max().item<double>() : 0.0;
-  const double err = want.numel() ? (g - want).abs().max().item<double>() : 0.0;
-  const double bound = rtol * std::max(scale, 1e-3) + 1e-300;
-  EXPECT_LE(err, bound) << what << ": max error " << err << " > " << bound << " (got "
-                        << g.slice(0, 0, 3) << ", want " << want.slice(0, 0, 3) << ")";
-}
-
-// Scalars (a step's loss, metrics averaged over pairs): relative, absolute below 1, since margins
-// are differences of rewards and the log-probs' summation order differs from a padded row's.
-void expect_close(double got, double want, double rtol, const std::string& what) {
-  const double bound = rtol * std::max(std::fabs(want), 1.0);
-  EXPECT_LE(std::fabs(got - want), bound) << what << ": got " << got << " want " << want;
-}
-
-// want: [[key, value], ...] in the order the Python trainer logged them
-void expect_metrics(const rlhf::Metrics& got,
-                    const json& want,
-                    double rtol,
-                    const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what << ": metric keys differ";
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const std::string key = want[i][0];
-    EXPECT_EQ(got[i].first, key) << what << ": key " << i;
-    expect_close(got[i].second, want[i][1].get<double>(), rtol, what + " " + key);
-  }
-}
+using rlhf_test::dtype_of;
+using rlhf_test::expect_close;
+using rlhf_test::expect_metrics;
+using rlhf_test::ivec;
+using rlhf_test::rtol_of;
+using rlhf_test::vec;
 
 TEST(DpoLoss, EveryLossTypeEqualsMsSwift) {
   std::set<std::string> seen;
