@@ -12,9 +12,9 @@ int print_help(const args::ParsedArgs& parsed, const std::string& usage) {
 }
 
 int print_resolved_args(const args::ParsedArgs& parsed) {
-  std::printf("%s\n", parsed.set.to_json()
-                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                          .c_str());
+  std::printf(
+      "%s\n",
+      parsed.set.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return 0;
 }
 
