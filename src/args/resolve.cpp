@@ -104,7 +104,9 @@ void resolve_derived(ParsedArgs& p) {
     }
     if (!s.was_set("loss_scale")) {
       bool multi_turn = get("multi_turn_scheduler").is_string();
-      put("loss_scale", (algo == "grpo" || algo == "gkd") && multi_turn ? "default" : "last_round");
+      // ORPO passes its labels through as the NLL targets: ms-swift's 'default' (text models).
+      const bool dflt = algo == "orpo" || ((algo == "grpo" || algo == "gkd") && multi_turn);
+      put("loss_scale", dflt ? "default" : "last_round");
     }
     if ((algo == "grpo" || algo == "gkd") && !s.was_set("truncation_strategy"))
       put("truncation_strategy", "left");

@@ -139,27 +139,25 @@ Rows load_word(const std::string& word,
 
 // --- encoding -------------------------------------------------------------------------------
 
-struct Encoded1 {
-  std::vector<Sample> samples;  // several with truncation "split"
-  std::string reason;           // non-empty: dropped
-  std::string detail;
-};
-
 bool trains_something(const Sample& s) {
   for (std::size_t t = 1; t < s.labels.size(); ++t)
     if (s.labels[t] != -100) return true;
   return false;
 }
 
-Encoded1 encode_row(const OJson& row, const DataOptions& o, const tmpl::SwiftTemplate& t) {
-  Encoded1 r;
+}  // namespace
+
+RowEncoding encode_messages(OJson msgs,
+                            const OJson& tools,
+                            const DataOptions& o,
+                            const tmpl::SwiftTemplate& t) {
+  RowEncoding r;
   const bool split = o.truncation_strategy == "split";
   tmpl::EncodeOptions eo = o.encode;
   eo.mode = tmpl::Mode::kTrain;
   eo.max_length = split ? 0 : o.max_length;
   eo.truncation_strategy = split ? "delete" : o.truncation_strategy;
-  eo.tools = row.contains("tools") ? row["tools"] : OJson();
-  OJson msgs = row.contains("messages") ? row["messages"] : OJson::array();
+  eo.tools = tools;
   if (!o.use_chat_template) {
     // The generation template has no system (ms-swift passes system=None).
     OJson kept = OJson::array();
@@ -224,10 +222,18 @@ Encoded1 encode_row(const OJson& row, const DataOptions& o, const tmpl::SwiftTem
   return r;
 }
 
-std::vector<Encoded1> encode_all(const Rows& rows,
-                                 const DataOptions& o,
-                                 const tmpl::SwiftTemplate& t) {
-  std::vector<Encoded1> out(rows.size());
+namespace {
+
+RowEncoding encode_row(const OJson& row, const DataOptions& o, const tmpl::SwiftTemplate& t) {
+  if (o.row_encoder) return o.row_encoder(row, o, t);
+  return encode_messages(row.contains("messages") ? row["messages"] : OJson::array(),
+                         row.contains("tools") ? row["tools"] : OJson(), o, t);
+}
+
+std::vector<RowEncoding> encode_all(const Rows& rows,
+                                    const DataOptions& o,
+                                    const tmpl::SwiftTemplate& t) {
+  std::vector<RowEncoding> out(rows.size());
   const std::size_t threads =
       std::min<std::size_t>(rows.size(), static_cast<std::size_t>(std::max(1, o.num_proc)));
   if (threads <= 1) {
@@ -258,7 +264,7 @@ std::vector<Sample> encode_set(const Rows& rows,
                                const tmpl::SwiftTemplate& t,
                                dataset::LoadStats* st,
                                std::vector<std::string>* report) {
-  std::vector<Encoded1> enc = encode_all(rows, o, t);
+  std::vector<RowEncoding> enc = encode_all(rows, o, t);
   std::vector<Sample> out;
   st->total = rows.size();
   std::string first_bad;
@@ -455,6 +461,8 @@ PreparedData prepare_data(const DataOptions& opts,
     if (opts.val_dataset_shuffle && !val.empty())
       val = hf_shuffle(std::move(val), np::get_seed(rs));
   }
+
+  if (opts.rows_hook) opts.rows_hook(train, val);
 
   if (split_made && !output_dir.empty()) {
     // sft.py _save_val_dataset: the split-off rows before encoding, one JSON line each.

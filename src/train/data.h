@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,19 @@
 #include "train/sample.h"
 
 namespace swift::train {
+
+struct DataOptions;
+
+// What one dataset row encodes to: its samples (one for sft; chosen then rejected for a
+// preference pair; several with truncation "split"), or the reason it is dropped.
+struct RowEncoding {
+  std::vector<Sample> samples;
+  std::string reason;  // non-empty: dropped, counted under this reason
+  std::string detail;
+};
+using RowEncoder = std::function<RowEncoding(const nlohmann::ordered_json& row,
+                                             const DataOptions& options,
+                                             const tmpl::SwiftTemplate& tmpl)>;
 
 struct DataOptions {
   std::vector<std::string> dataset, val_dataset;
@@ -48,7 +62,22 @@ struct DataOptions {
   // max_length and truncation_strategy above take precedence over the ones in here.
   tmpl::EncodeOptions encode;
   dataset::LoadOptions load;  // strict, max_drop_ratio, columns, hub access, self-cognition
+  // Empty: encode_row (one conversation per row). `swift rlhf` puts its pair / KTO encoding
+  // here; the samples of a row stay adjacent and in order in PreparedData.
+  RowEncoder row_encoder;
+  // Called on the loaded, split and shuffled rows before they are encoded (KTO's KL rows).
+  std::function<void(std::vector<nlohmann::ordered_json>& train,
+                     std::vector<nlohmann::ordered_json>& val)>
+      rows_hook;
 };
+
+// One conversation (messages, with the row's tools or null) through the template as training
+// data: --max_length and --truncation_strategy, the first label untrained, "no trainable token"
+// when nothing is learned. What prepare_data does per row, for encoders built on it.
+RowEncoding encode_messages(nlohmann::ordered_json messages,
+                            const nlohmann::ordered_json& tools,
+                            const DataOptions& options,
+                            const tmpl::SwiftTemplate& tmpl);
 
 // From parsed sft/pt arguments (pretrain: PretrainArguments' defaults loss_scale 'all' and
 // use_chat_template false when not given). Hub access, --use_hf and the self-cognition names

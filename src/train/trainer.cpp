@@ -20,6 +20,7 @@
 #include "train/checkpoints.h"
 #include "train/data.h"
 #include "train/lr_schedule.h"
+#include "train/micro_batch.h"
 #include "train/param_groups.h"
 #include "train/plots.h"
 #include "train/run_log.h"
@@ -31,28 +32,6 @@ namespace swift::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct MicroBatch {
-  model::PackedBatch batch;
-  at::Tensor labels;
-  at::Tensor loss_scale;  // undefined: binary
-  std::int64_t label_tokens = 0;
-  std::int64_t samples = 0;
-};
-
-// The data pipeline's padding-free collation (data.h), as tensors.
-MicroBatch to_micro_batch(const std::vector<const Sample*>& samples) {
-  Batch b = train::collate(samples);
-  MicroBatch mb;
-  mb.batch.input_ids = torch::tensor(b.input_ids, torch::kInt64);
-  mb.batch.position_ids = torch::tensor(b.position_ids, torch::kInt64);
-  mb.batch.cu_seqlens = std::move(b.cu_seqlens);
-  mb.labels = torch::tensor(b.labels, torch::kInt64);
-  if (!b.loss_scale.empty()) mb.loss_scale = torch::tensor(b.loss_scale, torch::kFloat32);
-  mb.label_tokens = b.label_tokens;
-  mb.samples = static_cast<std::int64_t>(samples.size());
-  return mb;
-}
 
 // Correct argmax predictions over the counted (shifted) targets.
 std::int64_t correct_tokens(const at::Tensor& logits, const MicroBatch& mb) {
@@ -80,7 +59,124 @@ std::string tb_tag(const std::string& key) {
   return "train/" + key;
 }
 
+// The causal-LM objective of sft / pt: the loss is the token mean over every label token of
+// the window; token_acc is a step metric; evaluation averages per-batch means by batch size.
+class LmObjective final : public Objective {
+ public:
+  LmObjective(const model::CausalLM& model,
+              const std::vector<Sample>& train,
+              const std::vector<Sample>& val,
+              const std::vector<std::vector<std::size_t>>& packs)
+      : model_(model), train_(train), val_(val), packs_(packs) {}
+
+  std::size_t train_units() const override {
+    return packs_.empty() ? train_.size() : packs_.size();
+  }
+  bool has_val() const override { return !val_.empty(); }
+  std::size_t val_units() const override { return val_.size(); }
+
+  WindowResult train_window(const std::vector<std::vector<std::size_t>>& micro_batches,
+                            const model::ForwardContext& ctx) override {
+    std::vector<MicroBatch> mbs;
+    std::int64_t window_tokens = 0;
+    for (const auto& units : micro_batches) {
+      std::vector<const Sample*> s;
+      for (std::size_t u : units) {
+        if (packs_.empty()) {
+          s.push_back(&train_[u]);
+          continue;
+        }
+        for (std::size_t j : packs_[u]) {
+          SWIFT_CHECK(j < train_.size(), "[train] packed row {} names sample {} of {}", u, j,
+                      train_.size());
+          s.push_back(&train_[j]);
+        }
+      }
+      mbs.push_back(to_micro_batch(s));
+      window_tokens += mbs.back().label_tokens;
+    }
+    SWIFT_CHECK(window_tokens > 0,
+                "[train] no label tokens in the {} micro-batches of this step (every label is "
+                "-100); check the dataset's assistant turns and --loss_scale",
+                mbs.size());
+    WindowResult r;
+    std::int64_t correct = 0;
+    for (const auto& mb : mbs) {
+      auto logits = model_.forward(mb.batch, ctx);
+      auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
+      auto loss = ls.sum / static_cast<double>(window_tokens);
+      loss.backward();
+      r.loss += loss.item<double>();
+      correct += correct_tokens(logits, mb);
+    }
+    r.step_metrics = {
+        {"token_acc", static_cast<double>(correct) / static_cast<double>(window_tokens)}};
+    label_tokens_ = window_tokens;
+    return r;
+  }
+
+  MetricList evaluate(std::int64_t eval_batch_size, const model::ForwardContext& ctx) override {
+    torch::NoGradGuard ng;
+    double loss_sum = 0, weight = 0;
+    std::int64_t correct = 0, counted = 0;
+    const auto bs = static_cast<std::size_t>(eval_batch_size);
+    for (std::size_t b = 0; b < val_.size(); b += bs) {
+      std::vector<const Sample*> s;
+      for (std::size_t i = b; i < std::min(val_.size(), b + bs); ++i) s.push_back(&val_[i]);
+      auto mb = to_micro_batch(s);
+      auto logits = model_.forward(mb.batch, ctx);
+      auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
+      if (ls.tokens == 0) continue;
+      loss_sum +=
+          ls.sum.item<double>() / static_cast<double>(ls.tokens) * static_cast<double>(s.size());
+      weight += static_cast<double>(s.size());
+      correct += correct_tokens(logits, mb);
+      counted += ls.tokens;
+    }
+    SWIFT_CHECK(weight > 0, "[train] the validation set has no label tokens to evaluate");
+    return {{"eval_loss", loss_sum / weight},
+            {"eval_token_acc", counted ? static_cast<double>(correct) / counted : 0.0}};
+  }
+
+  std::int64_t last_label_tokens() const { return label_tokens_; }
+
+ private:
+  const model::CausalLM& model_;
+  const std::vector<Sample>& train_;
+  const std::vector<Sample>& val_;
+  const std::vector<std::vector<std::size_t>>& packs_;
+  std::int64_t label_tokens_ = 0;
+};
+
+// Running means of a log interval: values keep their first-seen order.
+struct MeanList {
+  std::vector<std::pair<std::string, std::pair<double, std::int64_t>>> v;
+  void add(const MetricList& m) {
+    for (const auto& [k, x] : m) {
+      auto it = std::find_if(v.begin(), v.end(), [&](const auto& e) { return e.first == k; });
+      if (it == v.end()) {
+        v.push_back({k, {x, 1}});
+      } else {
+        it->second.first += x;
+        ++it->second.second;
+      }
+    }
+  }
+  void put(nlohmann::ordered_json& logs) const {
+    for (const auto& [k, s] : v) logs[k] = s.first / static_cast<double>(s.second);
+  }
+  void clear() { v.clear(); }
+};
+
 }  // namespace
+
+MetricList Objective::reduce_stored(const std::vector<MetricList>& stored) const {
+  MeanList m;
+  for (const auto& s : stored) m.add(s);
+  MetricList out;
+  for (const auto& [k, v] : m.v) out.emplace_back(k, v.first / static_cast<double>(v.second));
+  return out;
+}
 
 struct Trainer::Impl {
   std::shared_ptr<model::CausalLM> model;
@@ -92,7 +188,8 @@ struct Trainer::Impl {
   std::function<void(std::int64_t)> on_step;
   nlohmann::ordered_json summary = nlohmann::ordered_json::object();
   TrainerState hf;  // trainer_state.json: log history, best metric (continued on resume)
-  std::int64_t data_offset = 0;  // --ignore_data_skip: the resumed run's data restarts here
+  std::int64_t data_offset = 0;    // --ignore_data_skip: the resumed run's data restarts here
+  nlohmann::json objective_state;  // a resumed checkpoint's objective_state.json, or null
 
   // Our resumable state of step `step` (checkpoint_io.h).
   TrainingState training_state(std::int64_t step, const LrSchedule& sched, double epoch) const {
@@ -156,35 +253,23 @@ struct Trainer::Impl {
     return std::max<std::int64_t>(1, (nb + o.grad_accum - 1) / o.grad_accum);
   }
 
-  // The micro-batches of optimizer step `step` (1-based), and the epoch progress after it.
-  // Units of a batch: samples, or packed rows of samples.
-  std::vector<MicroBatch> window(const std::vector<Sample>& data,
-                                 const std::vector<std::vector<std::size_t>>& packs,
-                                 std::int64_t step,
-                                 double* epoch_after) const {
-    const std::size_t units = packs.empty() ? data.size() : packs.size();
+  // The micro-batches (unit indices) of optimizer step `step` (1-based), and the epoch
+  // progress after it.
+  std::vector<std::vector<std::size_t>> window(std::size_t units,
+                                               std::int64_t step,
+                                               double* epoch_after) const {
     const std::int64_t spe = steps_per_epoch(units), nb = batches_per_epoch(units);
     const std::int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
     auto idx = order(units, epoch);
-    std::vector<MicroBatch> out;
+    std::vector<std::vector<std::size_t>> out;
     const std::int64_t first = k * o.grad_accum, last = std::min(nb, first + o.grad_accum);
     for (std::int64_t b = first; b < last; ++b) {
-      std::vector<const Sample*> s;
+      std::vector<std::size_t> s;
       const std::int64_t end =
           std::min<std::int64_t>((b + 1) * o.batch_size, static_cast<std::int64_t>(units));
-      for (std::int64_t i = b * o.batch_size; i < end; ++i) {
-        const std::size_t u = idx[static_cast<std::size_t>(i)];
-        if (packs.empty()) {
-          s.push_back(&data[u]);
-          continue;
-        }
-        for (std::size_t j : packs[u]) {
-          SWIFT_CHECK(j < data.size(), "[train] packed row {} names sample {} of {}", u, j,
-                      data.size());
-          s.push_back(&data[j]);
-        }
-      }
-      out.push_back(to_micro_batch(s));
+      for (std::int64_t i = b * o.batch_size; i < end; ++i)
+        s.push_back(idx[static_cast<std::size_t>(i)]);
+      out.push_back(std::move(s));
     }
     *epoch_after = static_cast<double>(epoch) + static_cast<double>(last) / static_cast<double>(nb);
     return out;
@@ -257,6 +342,9 @@ const std::vector<NamedParam>& Trainer::trainable() const {
 AdamW& Trainer::optimizer() {
   return *impl_->opt;
 }
+model::ForwardContext Trainer::context(bool training) const {
+  return impl_->context(training);
+}
 
 std::int64_t Trainer::resume(const std::string& dir, bool only_model, bool ignore_data_skip) {
   auto& m = *impl_;
@@ -299,6 +387,8 @@ std::int64_t Trainer::resume(const std::string& dir, bool only_model, bool ignor
     for (const auto& [k, t] : st.tensors) moments[name + "." + k] = t;
   m.opt->load_state(moments, ts.optimizer.step);
   restore_rng_state(ts.rng);
+  const std::string obj = fs::join(dir, "objective_state.json");
+  m.objective_state = fs::is_file(obj) ? nlohmann::json::parse(fs::read_file(obj)) : nullptr;
   m.hf = saved;
   m.data_offset = ignore_data_skip ? saved.global_step : 0;
   return saved.global_step;
@@ -313,37 +403,25 @@ std::int64_t Trainer::total_steps(std::size_t num_train) const {
 
 std::pair<double, double> Trainer::evaluate(const std::vector<Sample>& data) const {
   const auto& m = *impl_;
-  torch::NoGradGuard ng;
-  double loss_sum = 0, weight = 0;
-  std::int64_t correct = 0, counted = 0;
-  auto ctx = m.context(false);
-  for (std::size_t b = 0; b < data.size(); b += static_cast<std::size_t>(m.o.eval_batch_size)) {
-    std::vector<const Sample*> s;
-    for (std::size_t i = b;
-         i < std::min(data.size(), b + static_cast<std::size_t>(m.o.eval_batch_size)); ++i)
-      s.push_back(&data[i]);
-    auto mb = to_micro_batch(s);
-    auto logits = m.model->forward(mb.batch, ctx);
-    auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
-    if (ls.tokens == 0) continue;
-    loss_sum +=
-        ls.sum.item<double>() / static_cast<double>(ls.tokens) * static_cast<double>(s.size());
-    weight += static_cast<double>(s.size());
-    correct += correct_tokens(logits, mb);
-    counted += ls.tokens;
-  }
-  SWIFT_CHECK(weight > 0, "[train] the validation set has no label tokens to evaluate");
-  return {loss_sum / weight, counted ? static_cast<double>(correct) / counted : 0.0};
+  LmObjective lm(*m.model, {}, data, {});
+  auto r = lm.evaluate(m.o.eval_batch_size, m.context(false));
+  return {r[0].second, r[1].second};
 }
 
 TrainResult Trainer::train(const std::vector<Sample>& train_set,
                            const std::vector<Sample>& val_set,
                            std::int64_t start_step,
                            const std::vector<std::vector<std::size_t>>& train_packs) {
+  SWIFT_CHECK(!train_set.empty(), "[train] the training set is empty");
+  LmObjective lm(*impl_->model, train_set, val_set, train_packs);
+  return train(lm, start_step);
+}
+
+TrainResult Trainer::train(Objective& objective, std::int64_t start_step) {
   auto& m = *impl_;
   auto& o = m.o;
-  SWIFT_CHECK(!train_set.empty(), "[train] the training set is empty");
-  const std::size_t units = train_packs.empty() ? train_set.size() : train_packs.size();
+  const std::size_t units = objective.train_units();
+  SWIFT_CHECK(units > 0, "[train] the training set is empty");
   const std::int64_t total = total_steps(units);
   SWIFT_CHECK(start_step >= 0 && start_step <= total,
               "[train] cannot start at step {} of a {}-step run", start_step, total);
@@ -351,7 +429,7 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   const LrSchedule sched =
       make_lr_schedule(o.lr_scheduler_type, warmup, total, o.learning_rate, o.lr_scheduler_kwargs);
   const bool writes = !o.output_dir.empty();
-  const bool has_val = !val_set.empty();
+  const bool has_val = objective.has_val();
   const std::int64_t log_every = every(static_cast<double>(o.logging_steps), total);
   const std::int64_t eval_every = every(o.eval_steps, total);
   const std::int64_t save_every = every(o.save_steps, total);
@@ -374,8 +452,10 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
     bar = std::make_unique<ProgressBar>("Train", static_cast<std::uint64_t>(total));
     bar->set(static_cast<std::uint64_t>(start_step));
   }
-  double since_log_loss = 0, since_log_acc = 0;
-  std::int64_t since_log = 0, last_logged = start_step;
+  double since_log_loss = 0;
+  MeanList since_log_steps;
+  std::vector<MetricList> since_log_stored;
+  std::int64_t last_logged = start_step;
   double loss_total = 0;
   double epoch_now = 0;
   m.hf.max_steps = total;
@@ -416,15 +496,18 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
 
   auto do_eval = [&](std::int64_t step) {
     const auto e0 = Clock::now();
-    auto [loss, acc] = evaluate(val_set);
+    const MetricList metrics = objective.evaluate(o.eval_batch_size, m.context(false));
     const double secs = std::chrono::duration<double>(Clock::now() - e0).count();
     nlohmann::ordered_json logs;
-    logs["eval_loss"] = loss;
-    logs["eval_token_acc"] = acc;
+    double loss = 0;
+    for (const auto& [k, v] : metrics) {
+      logs[k] = v;
+      if (k == "eval_loss") loss = v;
+    }
+    const double val_n = static_cast<double>(objective.val_units());
     logs["eval_runtime"] = py_round(secs, 4);
-    logs["eval_samples_per_second"] =
-        py_round(static_cast<double>(val_set.size()) / std::max(secs, 1e-9), 3);
-    const double eval_steps_n = std::ceil(static_cast<double>(val_set.size()) / o.eval_batch_size);
+    logs["eval_samples_per_second"] = py_round(val_n / std::max(secs, 1e-9), 3);
+    const double eval_steps_n = std::ceil(val_n / static_cast<double>(o.eval_batch_size));
     logs["eval_steps_per_second"] = py_round(eval_steps_n / std::max(secs, 1e-9), 3);
     logs["epoch"] = epoch_now;
     emit(logs, step);
@@ -441,7 +524,11 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
     write_checkpoint_atomically(final_dir, [&](const std::string& dir) {
       if (m.save_model) m.save_model(dir);
       m.hf.write(fs::join(dir, "trainer_state.json"));
-      if (!o.save_only_model) save_training_state(dir, m.training_state(step, sched, epoch_now));
+      if (!o.save_only_model) {
+        save_training_state(dir, m.training_state(step, sched, epoch_now));
+        const nlohmann::json st = objective.state();
+        if (!st.is_null()) fs::write_file_atomic(fs::join(dir, "objective_state.json"), st.dump(2));
+      }
     });
     result.last_checkpoint = final_dir;
     if (m.hf.best_model_checkpoint) {
@@ -455,24 +542,11 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
   };
 
   for (std::int64_t step = start_step + 1; step <= total; ++step) {
-    auto mbs = m.window(train_set, train_packs, step - m.data_offset, &epoch_now);
-    std::int64_t window_tokens = 0;
-    for (const auto& mb : mbs) window_tokens += mb.label_tokens;
-    SWIFT_CHECK(window_tokens > 0,
-                "[train] step {}: no label tokens in its {} micro-batches (every label is -100); "
-                "check the dataset's assistant turns and --loss_scale",
-                step, mbs.size());
-    double step_loss = 0;
-    std::int64_t correct = 0;
-    auto ctx = m.context(true);
-    for (const auto& mb : mbs) {
-      auto logits = m.model->forward(mb.batch, ctx);
-      auto ls = model::causal_lm_loss_sum(logits, mb.labels, mb.batch.cu_seqlens, mb.loss_scale);
-      auto loss = ls.sum / static_cast<double>(window_tokens);
-      loss.backward();
-      step_loss += loss.item<double>();
-      correct += correct_tokens(logits, mb);
-    }
+    const auto mbs = m.window(units, step - m.data_offset, &epoch_now);
+    if (step == start_step + 1 && !m.objective_state.is_null())
+      objective.restore(m.objective_state);
+    const WindowResult w = objective.train_window(mbs, m.context(true));
+    const double step_loss = w.loss;
     const double grad_norm = clip_grad_norm(m.params, o.max_grad_norm);
     SWIFT_CHECK(std::isfinite(step_loss) && std::isfinite(grad_norm),
                 "[train] step {}: the loss is {} and the gradient norm {}; training stopped "
@@ -483,15 +557,19 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
     m.opt->step(lr);
     m.opt->zero_grad();
 
-    StepRecord rec{
-        step, step_loss,     grad_norm,
-        lr,   window_tokens, static_cast<double>(correct) / static_cast<double>(window_tokens)};
+    StepRecord rec{step, step_loss, grad_norm, lr, 0, 0.0};
+    for (const auto& [k, v] : w.step_metrics)
+      if (k == "token_acc") rec.token_acc = v;
+    if (auto* lm = dynamic_cast<LmObjective*>(&objective))
+      rec.label_tokens = lm->last_label_tokens();
+    rec.metrics = w.step_metrics;
+    for (const auto& mb : w.stored) rec.metrics.insert(rec.metrics.end(), mb.begin(), mb.end());
     result.steps.push_back(rec);
     result.global_step = step;
     loss_total += step_loss;
     since_log_loss += step_loss;
-    since_log_acc += rec.token_acc;
-    ++since_log;
+    since_log_steps.add(w.step_metrics);
+    for (const auto& mb : w.stored) since_log_stored.push_back(mb);
     if (bar) bar->set(static_cast<std::uint64_t>(step));
     if (m.on_step) m.on_step(step);
 
@@ -512,11 +590,13 @@ TrainResult Trainer::train(const std::vector<Sample>& train_set,
       logs["loss"] = since_log_loss / static_cast<double>(step - last_logged);
       logs["grad_norm"] = grad_norm;
       logs["learning_rate"] = sched.lr(step);
-      logs["token_acc"] = since_log_acc / static_cast<double>(since_log);
+      since_log_steps.put(logs);
+      for (const auto& [k, v] : objective.reduce_stored(since_log_stored)) logs[k] = v;
       logs["epoch"] = epoch_now;
       emit(logs, step);
-      since_log_loss = since_log_acc = 0;
-      since_log = 0;
+      since_log_loss = 0;
+      since_log_steps.clear();
+      since_log_stored.clear();
       last_logged = step;
     }
     if (should_eval) do_eval(step);

@@ -19,12 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "train/objective.h"
 #include "train/optimizer.h"
 #include "train/sample.h"
 
 namespace swift::model {
 class CausalLM;
-}
+struct ForwardContext;
+}  // namespace swift::model
 namespace swift::tuners {
 class LoraAdapter;
 }
@@ -72,11 +74,12 @@ struct TrainerOptions {
 
 struct StepRecord {
   std::int64_t step = 0;
-  double loss = 0;       // token mean over the window
-  double grad_norm = 0;  // before clipping
-  double lr = 0;         // the rate this step used
-  std::int64_t label_tokens = 0;
-  double token_acc = 0;
+  double loss = 0;                // token mean over the window
+  double grad_norm = 0;           // before clipping
+  double lr = 0;                  // the rate this step used
+  std::int64_t label_tokens = 0;  // sft / pt
+  double token_acc = 0;           // sft / pt
+  MetricList metrics;             // the objective's: step metrics, then each micro-batch's
 };
 
 struct TrainResult {
@@ -118,12 +121,18 @@ class Trainer {
                     const std::vector<Sample>& val_set,
                     std::int64_t start_step = 0,
                     const std::vector<std::vector<std::size_t>>& train_packs = {});
+  // The same loop over any objective (objective.h); a resumed checkpoint's
+  // objective_state.json is restored into it before the first step.
+  TrainResult train(Objective& objective, std::int64_t start_step = 0);
 
-  // Loss and token accuracy over a data set (no gradients), as the HF evaluation loop averages
-  // them: per batch means, weighted by batch size.
+  // The causal-LM loss and token accuracy over a data set (no gradients), as the HF evaluation
+  // loop averages them: per batch means, weighted by batch size.
   std::pair<double, double> evaluate(const std::vector<Sample>& data) const;
 
   AdamW& optimizer();
+  // The forward context of this run's steps (training) or of evaluation: its adapter, the
+  // training flag, gradient checkpointing.
+  model::ForwardContext context(bool training) const;
 
   // --resume_from_checkpoint: the trainable weights of checkpoint `dir` (after checking it is
   // intact), and unless `only_model` (--resume_only_model) the optimizer, RNG and trainer

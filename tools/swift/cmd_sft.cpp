@@ -1,175 +1,27 @@
 // `swift sft` and `swift pt`: ms-swift's SwiftSft pipeline — resolve the model, build the tuner
-// (LoRA / DoRA / full), encode the datasets with the template, train (src/train/trainer.h) into
-// output/<model>/vN-<time>/ with args.json, logging.jsonl, runs/, images/ and checkpoint-N/
-// folders that PEFT, transformers and `swift infer` load.
-#include <torch/torch.h>
-
+// (LoRA / DoRA / full; train_setup.h), encode the datasets with the template, train
+// (src/train/trainer.h) into output/<model>/vN-<time>/ with args.json, logging.jsonl, runs/,
+// images/ and checkpoint-N/ folders that PEFT, transformers and `swift infer` load.
 #include <cstdio>
-#include <filesystem>
-#include <memory>
-#include <set>
 #include <string>
 
 #include "args/arguments.h"
 #include "commands.h"
 #include "core/error.h"
-#include "core/fs.h"
 #include "core/log.h"
-#include "core/strings.h"
 #include "dataset/hub_source.h"
-#include "export/hf_writer.h"
-#include "hub/hub.h"
-#include "io/hf_config.h"
-#include "io/safetensors.h"
 #include "model/model.h"
 #include "template/swift_template.h"
 #include "template/template_meta.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
-#include "train/freeze.h"
 #include "train/trainer.h"
-#include "tuners/lora.h"
+#include "train_setup.h"
 
 namespace swift::cli {
 namespace {
 
 using OJson = nlohmann::ordered_json;
-namespace stdfs = std::filesystem;
-
-train::FreezeOptions freeze_options(const args::Arguments& a) {
-  train::FreezeOptions fo;
-  fo.ratio = a.tuner.freeze_parameters_ratio;
-  fo.freeze_prefixes = a.tuner.freeze_parameters;
-  fo.freeze_regex = a.tuner.freeze_parameters_regex;
-  fo.trainable_prefixes = a.tuner.trainable_parameters;
-  fo.trainable_regex = a.tuner.trainable_parameters_regex;
-  return fo;
-}
-
-// Training features whose arguments parse but whose code is not here yet: a clear error
-// instead of a run that silently ignores them.
-void refuse_unbuilt(const args::Arguments& a) {
-  const auto& t = a.training;
-  const auto& st = a.swift_train;
-  SWIFT_CHECK(a.base.tuner_type == "lora" || a.base.tuner_type == "full",
-              "[args] --tuner_type {} is not built yet; use lora (with --use_dora for DoRA) or "
-              "full",
-              a.base.tuner_type);
-  SWIFT_CHECK(t.optim == "adamw_torch" || t.optim == "adamw_torch_fused" || t.optim == "adamw_hf",
-              "[args] --optim {} is not built yet; swift.cpp trains with AdamW (adamw_torch)",
-              t.optim);
-  SWIFT_CHECK(!st.optimizer || *st.optimizer == "lorap" || *st.optimizer == "default",
-              "[args] --optimizer {} is not built yet", *st.optimizer);
-  SWIFT_CHECK(!st.use_galore, "[args] --use_galore is not built yet");
-  SWIFT_CHECK(t.label_smoothing_factor == 0.0, "[args] --label_smoothing_factor is not built yet");
-  SWIFT_CHECK(!t.neftune_noise_alpha, "[args] --neftune_noise_alpha is not built yet");
-  SWIFT_CHECK(st.loss_type.empty(), "[args] --loss_type is not built yet (the model loss only)");
-  SWIFT_CHECK(!st.enable_dft_loss, "[args] --enable_dft_loss is not built yet");
-  SWIFT_CHECK(!st.enable_channel_loss, "[args] --enable_channel_loss is not built yet");
-  SWIFT_CHECK(!t.predict_with_generate, "[args] --predict_with_generate is not built yet");
-  SWIFT_CHECK(t.deepspeed.is_null() && !t.fsdp,
-              "[args] --deepspeed / --fsdp are not built yet; swift.cpp trains on one device");
-  SWIFT_CHECK(!t.load_best_model_at_end || !t.metric_for_best_model ||
-                  *t.metric_for_best_model == "loss" || *t.metric_for_best_model == "eval_loss",
-              "[args] --metric_for_best_model {} is not built yet; only loss",
-              *t.metric_for_best_model);
-  SWIFT_CHECK(a.base.tuner_type == "full" || !freeze_options(a).any(),
-              "[args] --freeze_parameters* / --trainable_parameters* apply to --tuner_type full "
-              "(as in ms-swift); with LoRA choose what trains with --target_modules, "
-              "--target_regex or --modules_to_save");
-  SWIFT_CHECK(a.tuner.target_parameters.empty(),
-              "[args] --target_parameters is not built yet for new adapters");
-}
-
-// Full fine-tuning: every parameter trains, then ms-swift's freeze / activate rules apply.
-void apply_freeze(model::CausalLM& lm,
-                  const train::FreezeOptions& fo,
-                  const std::string& arch_type) {
-  if (!fo.any()) return;
-  std::vector<std::string> names;
-  for (const auto& p : lm.expected_parameters())
-    if (lm.parameters().at(p.name).requires_grad()) names.push_back(p.name);  // not buffers
-  std::vector<std::string> ordered;
-  std::vector<std::int64_t> numels;
-  for (auto i : train::hf_parameter_order(names, lm.spec().router_after_experts)) {
-    ordered.push_back(names[i]);
-    numels.push_back(lm.parameters().at(names[i]).numel());
-  }
-  std::string warning;
-  const auto trainable = train::trainable_after_freeze(ordered, numels, fo, &warning);
-  if (!warning.empty()) SWIFT_WARN("{}", warning);
-  std::size_t frozen = 0;
-  for (std::size_t i = 0; i < ordered.size(); ++i) {
-    if (trainable[i]) continue;
-    lm.parameters().at(ordered[i]).set_requires_grad(false);
-    ++frozen;
-  }
-  SWIFT_INFO("{} of {} parameter tensors frozen ({})", frozen, ordered.size(), arch_type);
-}
-
-train::TrainerOptions trainer_options(const args::Arguments& a, bool lora) {
-  const auto& t = a.training;
-  train::TrainerOptions o;
-  o.max_steps = t.max_steps;
-  o.num_train_epochs = t.num_train_epochs;
-  if (a.swift_train.max_epochs) o.num_train_epochs = static_cast<double>(*a.swift_train.max_epochs);
-  o.batch_size = t.per_device_train_batch_size;
-  o.eval_batch_size = t.per_device_eval_batch_size;
-  o.grad_accum = t.gradient_accumulation_steps.value_or(1);
-  o.learning_rate = t.learning_rate.value_or(lora ? 1e-4 : 1e-5);
-  o.lr_scheduler_type = t.lr_scheduler_type;
-  if (t.lr_scheduler_kwargs.is_object()) o.lr_scheduler_kwargs = t.lr_scheduler_kwargs;
-  o.warmup_ratio = t.warmup_ratio;
-  o.warmup_steps = t.warmup_steps;
-  o.adam.beta1 = t.adam_beta1;
-  o.adam.beta2 = t.adam_beta2;
-  o.adam.eps = t.adam_epsilon;
-  o.adam.weight_decay = t.weight_decay;
-  if (lora && a.tuner.lorap_lr_ratio) o.lorap_lr_ratio = *a.tuner.lorap_lr_ratio;
-  o.max_grad_norm = t.max_grad_norm;
-  o.gradient_checkpointing = t.gradient_checkpointing;
-  o.shuffle = a.swift_train.train_dataloader_shuffle;
-  o.seed = static_cast<std::uint64_t>(a.data.data_seed);
-  o.drop_last = t.dataloader_drop_last;
-  o.logging_strategy = t.logging_strategy;
-  o.logging_steps = t.logging_steps;
-  o.logging_first_step = t.logging_first_step;
-  o.eval_strategy = t.eval_strategy.value_or("no");
-  o.eval_steps = t.eval_steps.value_or(t.save_steps);
-  o.save_strategy = t.save_strategy;
-  o.save_steps = t.save_steps;
-  o.save_total_limit = t.save_total_limit;
-  o.save_only_model = t.save_only_model;
-  o.output_dir = t.output_dir.value_or("output");
-  o.logging_dir = t.logging_dir.value_or("");
-  o.tensorboard = false;
-  for (const auto& r : t.report_to)
-    if (r == "tensorboard" || r == "all") o.tensorboard = true;
-  o.progress_bar = !t.disable_tqdm.value_or(false);
-  return o;
-}
-
-tuners::LoraOptions lora_options(const args::Arguments& a) {
-  tuners::LoraOptions o;
-  o.r = a.tuner.lora_rank;
-  o.alpha = a.tuner.lora_alpha;
-  o.target_modules = a.tuner.target_modules;
-  o.use_dora = a.tuner.use_dora;
-  o.use_rslora = a.tuner.use_rslora;
-  o.dropout = a.tuner.lora_dropout;
-  o.bias = a.tuner.lora_bias;
-  if (a.tuner.target_regex) o.target_regex = *a.tuner.target_regex;
-  o.modules_to_save = a.tuner.modules_to_save;
-  o.init_weights = str::lower(a.tuner.init_weights);
-  o.seed = static_cast<std::uint64_t>(a.base.seed);
-  return o;
-}
-
-std::string dtype_of(const args::Arguments& a) {
-  // CPU compute runs in float32 unless a dtype is asked for explicitly; trainable LoRA weights
-  // are float32 in any case.
-  return a.model.torch_dtype.value_or("float32");
-}
 
 int run_train(const std::vector<std::string>& argv, const std::string& command) {
   auto parsed = args::parse_args(command, argv);
@@ -183,134 +35,35 @@ int run_train(const std::vector<std::string>& argv, const std::string& command) 
               "[args] swift {} needs --dataset (a .jsonl/.json/.csv/.parquet file, a folder or a "
               "hub dataset id)",
               command);
-  refuse_unbuilt(a);
-  const bool lora = a.base.tuner_type == "lora";
-
-  hub::HubOptions hub_options = hub::hub_options_from_env(a.base.use_hf, a.model.model_revision);
-  if (a.base.hub_token) hub_options.token = *a.base.hub_token;
-  const std::string dir = hub::resolve_model_dir(*a.model.model, hub_options);
-  io::HfConfig cfg = io::load_hf_config(dir);
-  const std::string run_dir = a.training.output_dir.value_or("output");
-
-  model::configure_cpu_threads();
-  torch::manual_seed(static_cast<std::uint64_t>(a.base.seed));
-  model::LoadOptions lo;
-  lo.dtype = lora ? dtype_of(a) : "float32";
-  if (!lora && a.model.torch_dtype && *a.model.torch_dtype != "float32")
-    SWIFT_WARN(
-        "full fine-tuning keeps float32 weights on CPU (--torch_dtype {} is used for the "
-        "saved checkpoints only)",
-        *a.model.torch_dtype);
-  model::check_cpu_compute_dtype(lo.dtype);
-  std::shared_ptr<model::CausalLM> lm = model::load_causal_lm(dir, lo);
-
-  // Tokenizer and template.
-  auto tok = std::shared_ptr<const tok::Tokenizer>(tok::Tokenizer::from_dir(dir));
-  std::string template_name =
-      a.tmpl.template_.value_or(tmpl::template_for_model(cfg.model_type, cfg.architectures));
-
-  // The tuner.
-  std::shared_ptr<tuners::LoraAdapter> adapter;
-  if (lora) {
-    if (!a.base.adapters.empty()) {
-      SWIFT_CHECK(a.base.adapters.size() == 1,
-                  "[args] swift {} continues training one adapter; got {} --adapters", command,
-                  a.base.adapters.size());
-      adapter = tuners::LoraAdapter::load(a.base.adapters[0], *lm);
-      SWIFT_INFO("continuing to train the adapter in {}", a.base.adapters[0]);
-    } else {
-      adapter = tuners::LoraAdapter::create(*lm, lora_options(a));
-    }
-  } else {
-    lm->set_requires_grad(true);
-    apply_freeze(*lm, freeze_options(a), cfg.model_type);
-  }
+  refuse_unbuilt_training(a);
+  TrainSetup s = load_train_setup(*parsed, command);
 
   // Data.
-  std::filesystem::create_directories(run_dir);
   train::DataOptions dopt = train::data_options_from_args(*parsed, pretrain);
-  if (dopt.max_length <= 0 && lm->config().max_position_embeddings > 0)
-    dopt.max_length = lm->config().max_position_embeddings;  // ms-swift: max_model_len
-  const tmpl::TemplateMeta& chat_meta = tmpl::get_template_meta(template_name);
+  if (dopt.max_length <= 0 && s.lm->config().max_position_embeddings > 0)
+    dopt.max_length = s.lm->config().max_position_embeddings;  // ms-swift: max_model_len
+  const tmpl::TemplateMeta& chat_meta = tmpl::get_template_meta(s.template_name);
   tmpl::SwiftTemplate tmpl(
-      dopt.use_chat_template ? chat_meta : train::generation_template_meta(chat_meta), tok,
-      tok->config());
+      dopt.use_chat_template ? chat_meta : train::generation_template_meta(chat_meta), s.tok,
+      s.tok->config());
   dopt.load = dataset::load_options_with_hub(dopt.load, a.base.use_hf, a.data.model_name,
                                              a.data.model_author);
-  train::PreparedData data = train::prepare_data(dopt, tmpl, run_dir);
+  train::PreparedData data = train::prepare_data(dopt, tmpl, s.run_dir);
   if (!data.report.empty()) std::fprintf(stderr, "%s\n", data.report.c_str());
 
-  // args.json first, as ms-swift writes it when the run starts.
-  OJson args_json = parsed->set.to_json();
-  exporter::write_json(fs::join(run_dir, "args.json"), args_json);
-  if (parsed->config_file && fs::is_file(*parsed->config_file)) {
-    std::error_code ec;
-    stdfs::copy_file(*parsed->config_file,
-                     fs::join(run_dir, stdfs::path(*parsed->config_file).filename().string()),
-                     stdfs::copy_options::overwrite_existing, ec);
-  }
-
-  train::TrainerOptions topt = trainer_options(a, lora);
-  topt.output_dir = run_dir;
-  train::Trainer trainer(lm, adapter, topt);
-
-  std::int64_t trainable = 0;
-  for (const auto& p : trainer.trainable()) trainable += p.param.numel();
-  const std::int64_t total_params = lm->num_parameters() + (adapter ? trainable : 0);
-  char info[256];
-  std::snprintf(info, sizeof info, "%.4fM Params (%.4fM Trainable [%.4f%%]), 0.0000M Buffers.",
-                static_cast<double>(total_params) / 1e6, static_cast<double>(trainable) / 1e6,
-                100.0 * static_cast<double>(trainable) / static_cast<double>(total_params));
-  SWIFT_INFO("model_parameter_info: {}", info);
+  write_run_args(s, *parsed);
+  train::TrainerOptions topt = trainer_options(a, s.lora);
+  topt.output_dir = s.run_dir;
+  train::Trainer trainer(s.lm, s.adapter, topt);
   OJson summary;
-  summary["model_parameter_info"] = info;
+  summary["model_parameter_info"] = parameter_info(s, trainer);
   summary["train_dataset"] = data.train_length_stat;
   summary["val_dataset"] = data.val_length_stat;
   trainer.set_summary(summary);
+  trainer.set_save_model(checkpoint_saver(s, a));
+  const std::int64_t start_step = resume_if_asked(trainer, a);
 
-  std::set<std::string> base_names;
-  {
-    io::SafetensorsModel st(dir);
-    for (const auto& n : st.names()) base_names.insert(n);
-  }
-  const nlohmann::json config_json = io::read_json_file(fs::join(dir, "config.json"));
-  trainer.set_save_model([&](const std::string& ckpt) {
-    if (adapter) {
-      adapter->save(ckpt);
-      OJson extra;
-      extra["lora_dtype"] = a.tuner.lora_dtype ? OJson(*a.tuner.lora_dtype) : OJson();
-      extra["lorap_lr_ratio"] = a.tuner.lorap_lr_ratio ? OJson(*a.tuner.lorap_lr_ratio) : OJson();
-      extra["lorap_emb_lr"] = 1e-6;
-      exporter::write_json(fs::join(ckpt, "additional_config.json"), extra);
-    } else {
-      auto tensors = exporter::checkpoint_tensors(*lm, &base_names);
-      at::ScalarType dt =
-          a.model.torch_dtype ? exporter::parse_torch_dtype(*a.model.torch_dtype) : torch::kFloat32;
-      for (auto& [name, t] : tensors) t = t.detach().to(dt).contiguous();
-      exporter::write_weights(ckpt, tensors,
-                              exporter::parse_file_size(a.swift_train.max_shard_size));
-      nlohmann::json c = config_json;
-      c[c.contains("dtype") ? "dtype" : "torch_dtype"] = exporter::torch_dtype_name(dt);
-      exporter::write_json(fs::join(ckpt, "config.json"), c);
-      exporter::copy_if_exists(dir, ckpt, "generation_config.json");
-      exporter::copy_tokenizer_files(dir, ckpt);
-    }
-    exporter::write_json(fs::join(ckpt, "args.json"), args_json);
-  });
-
-  std::int64_t start_step = 0;
-  if (a.training.resume_from_checkpoint) {
-    const std::string ck = *a.training.resume_from_checkpoint;
-    SWIFT_CHECK(fs::is_dir(ck), "[args] --resume_from_checkpoint '{}' is not a folder", ck);
-    start_step = trainer.resume(ck, a.swift_train.resume_only_model, a.training.ignore_data_skip);
-    if (a.swift_train.resume_only_model)
-      SWIFT_INFO("loaded the weights of {} (--resume_only_model: optimizer and step start fresh)",
-                 ck);
-    else
-      SWIFT_INFO("resuming from {} at step {}", ck, start_step);
-  }
-
-  SWIFT_INFO("output_dir: {}", run_dir);
+  SWIFT_INFO("output_dir: {}", s.run_dir);
   auto result = trainer.train(data.train, data.val, start_step, data.train_packs);
   SWIFT_INFO("last_model_checkpoint: {}", result.last_checkpoint);
   SWIFT_INFO("best_model_checkpoint: {}",

@@ -22,6 +22,7 @@ int run_inspect(const std::vector<std::string>& argv);
 int run_infer(const std::vector<std::string>& argv);         // cmd_infer.cpp
 int run_sft(const std::vector<std::string>& argv);           // cmd_sft.cpp
 int run_pt(const std::vector<std::string>& argv);            // cmd_sft.cpp
+int run_rlhf(const std::vector<std::string>& argv);          // cmd_rlhf.cpp
 int run_export(const std::vector<std::string>& argv);        // cmd_export.cpp
 int run_merge_lora(const std::vector<std::string>& argv);    // cmd_export.cpp
 int run_create_model(const std::vector<std::string>& argv);  // cmd_create_model.cpp

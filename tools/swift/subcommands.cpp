@@ -9,7 +9,7 @@ const std::vector<Subcommand>& subcommands() {
       {"pt", "continued pre-training (sft with loss on every token)", run_pt},
       {"sft", "supervised fine-tuning: LoRA, DoRA, QLoRA or full", run_sft},
       {"rlhf", "preference and RL training: dpo, orpo, simpo, kto, cpo, rm, ppo, grpo, gkd",
-       nullptr},
+       run_rlhf},
       {"infer", "interactive chat or batch inference over a dataset", run_infer},
       {"deploy", "OpenAI-compatible server", run_deploy},
       {"rollout", "generation server for GRPO/GKD rollouts", nullptr},
