@@ -2,8 +2,9 @@
 
 For each --model_types architecture: `swift create-model` makes a tiny random model with a real
 tokenizer, `swift sft` trains it on tests/data/demo/self_cognition.jsonl three ways (LoRA, DoRA,
-full), and then:
-  - PEFT loads the LoRA and DoRA checkpoints (PeftModel.from_pretrained) and transformers loads
+full), `swift rlhf --rlhf_type dpo` continues the LoRA on preference rows made of the same data
+(--adapters and --ref_adapters the SFT checkpoint), and then:
+  - PEFT loads the LoRA, DoRA and DPO checkpoints (PeftModel.from_pretrained) and transformers loads
     the full checkpoint (AutoModelForCausalLM / AutoTokenizer.from_pretrained); their logits,
     padded logits, loss, 10 greedy ids and (adapters) merged logits become goldens that
     `swift-parity model` checks swift.cpp against (logits |d| <= 1e-4 + 1e-4 |ref|);
@@ -158,6 +159,26 @@ def check_arch(a, work, model_type):
         sh([swift] + base + extra + ["--output_dir", out])
         runs[tuner] = run_dir(out)
         check_logs(f"{model_type}/{tuner}", runs[tuner])
+    # DPO after the LoRA run (swift rlhf --adapters sft --ref_adapters sft): its adapter too.
+    prefs = os.path.join(work, model_type, "prefs.jsonl")
+    with open(prefs, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps({"messages": r["messages"], "rejected_response": "I am not sure."}) + "\n")
+    sft_ck = last_checkpoint(runs["lora"])
+    out = os.path.join(work, model_type, "dpo")
+    sh([swift, "rlhf", "--rlhf_type", "dpo", "--model", model, "--dataset", prefs, "--adapters", sft_ck,
+        "--ref_adapters", sft_ck, "--max_steps", "4", "--save_steps", "4", "--logging_steps", "1",
+        "--learning_rate", "5e-3", "--seed", str(a.seed), "--output_dir", out])
+    runs["dpo"] = run_dir(out)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    ea = EventAccumulator(os.path.join(runs["dpo"], "runs"))
+    ea.Reload()
+    tags = set(ea.Tags().get("scalars", []))
+    want = {"train/loss", "train/rewards/chosen", "train/rewards/rejected", "train/rewards/accuracies",
+            "train/rewards/margins", "train/logps/chosen", "train/logps/rejected", "train/logits/chosen",
+            "train/logits/rejected"}
+    line(f"{model_type}/dpo tensorboard reader: TRL's DPO tags (missing: {sorted(want - tags) or 'none'})",
+         len(want - tags), "0", want <= tags)
 
     tok = tf.AutoTokenizer.from_pretrained(model)
     g = inputs(tok, rows)
@@ -169,7 +190,8 @@ def check_arch(a, work, model_type):
         return m.eval()
 
     # Adapters: PEFT loads what swift.cpp saved.
-    for tuner, sub, golden in (("lora", "adapter", "golden_lora"), ("dora", "dora", "golden_dora")):
+    for tuner, sub, golden in (("lora", "adapter", "golden_lora"), ("dora", "dora", "golden_dora"),
+                               ("dpo", "adapter", "golden_lora")):
         ck = last_checkpoint(runs[tuner])
         pdir = os.path.join(work, model_type, f"parity_{tuner}")
         os.makedirs(pdir)
