@@ -28,8 +28,8 @@ namespace swift::train {
 using MetricList = std::vector<std::pair<std::string, double>>;
 
 struct WindowResult {
-  double loss = 0;          // the step's loss as the HF Trainer accumulates it (tr_loss)
-  MetricList step_metrics;  // one value each for this step (e.g. token_acc)
+  double loss = 0;                 // the step's loss as the HF Trainer accumulates it (tr_loss)
+  MetricList step_metrics;         // one value each for this step (e.g. token_acc)
   std::vector<MetricList> stored;  // one list per micro-batch (TRL's stored metrics)
 };
 

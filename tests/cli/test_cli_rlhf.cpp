@@ -142,10 +142,18 @@ bool close(double a, double b, double rel, double abs_floor) {
 }
 
 // Keys every record has that are not the algorithm's numbers.
-const std::set<std::string> kSkipKeys = {
-    "epoch",         "global_step/max_steps", "percentage", "elapsed_time", "remaining_time",
-    "memory(GiB)",   "train_speed(s/it)",     "step",       "global_step",  "grad_norm",
-    "learning_rate", "loss"};
+const std::set<std::string> kSkipKeys = {"epoch",
+                                         "global_step/max_steps",
+                                         "percentage",
+                                         "elapsed_time",
+                                         "remaining_time",
+                                         "memory(GiB)",
+                                         "train_speed(s/it)",
+                                         "step",
+                                         "global_step",
+                                         "grad_norm",
+                                         "learning_rate",
+                                         "loss"};
 
 void check_case(const std::string& case_dir, Models& models, const std::string& scratch) {
   const std::string name = stdfs::path(case_dir).filename();
@@ -154,10 +162,10 @@ void check_case(const std::string& case_dir, Models& models, const std::string& 
   const std::string model =
       models.get(c["create_model"].get<std::vector<std::string>>(), c["model_sha256"]);
   if (model.empty()) GTEST_SKIP() << "no tokenizer asset (scripts/fetch-test-assets.sh)";
-  std::string args = "rlhf --model " + model + " --dataset " +
-                     quote(stdfs::path(case_dir).parent_path().string() + "/" +
-                           c["dataset"].get<std::string>()) +
-                     " --output_dir " + scratch + "/" + name + " --disable_tqdm true";
+  std::string args =
+      "rlhf --model " + model + " --dataset " +
+      quote(stdfs::path(case_dir).parent_path().string() + "/" + c["dataset"].get<std::string>()) +
+      " --output_dir " + scratch + "/" + name + " --disable_tqdm true";
   if (c.contains("adapters") && c["adapters"].is_string())
     args += " --adapters " + case_dir + "/" + c["adapters"].get<std::string>();
   for (const auto& a : c["args"]) args += " " + quote(a.get<std::string>());
@@ -171,8 +179,8 @@ void check_case(const std::string& case_dir, Models& models, const std::string& 
   std::string worst_what;
   for (std::size_t i = 0; i < ref.size(); ++i) {
     for (auto& [k, v] : ref[i].items()) {
-      if (!v.is_number() || (kSkipKeys.count(k) && k != "loss" && k != "grad_norm" &&
-                             k != "learning_rate"))
+      if (!v.is_number() ||
+          (kSkipKeys.count(k) && k != "loss" && k != "grad_norm" && k != "learning_rate"))
         continue;
       ASSERT_TRUE(ours[i].contains(k)) << "step " << i + 1 << " has no " << k;
       const double a = ours[i][k].get<double>(), b = v.get<double>();
@@ -265,8 +273,8 @@ class CliRlhfE2e : public CliRlhf {
         json good = {{"role", "assistant"}, {"content", t + " are fascinating, here is why."}};
         p << json{{"messages", {user, good}}, {"rejected_response", "No idea, sorry."}}.dump()
           << "\n";
-        k << json{{"messages", {user, i % 2 ? good : json{{"role", "assistant"},
-                                                          {"content", "Go away."}}}},
+        k << json{{"messages",
+                   {user, i % 2 ? good : json{{"role", "assistant"}, {"content", "Go away."}}}},
                   {"label", i % 2 == 1}}
                  .dump()
           << "\n";
@@ -275,8 +283,7 @@ class CliRlhfE2e : public CliRlhf {
     }
   }
   static std::string common(const std::string& out, int steps) {
-    return " --model " + model_ + " --output_dir " + out + " --max_steps " +
-           std::to_string(steps) +
+    return " --model " + model_ + " --output_dir " + out + " --max_steps " + std::to_string(steps) +
            " --per_device_train_batch_size 2 --gradient_accumulation_steps 2 --logging_steps 1"
            " --learning_rate 1e-3 --disable_tqdm true --seed 5";
   }
@@ -302,11 +309,12 @@ TEST_F(CliRlhfE2e, DpoAfterSftResumesExactly) {
   EXPECT_GT(full[3]["rewards/margins"].get<double>(), 0.0) << "DPO did not learn the preference";
   for (const char* f : {"args.json", "logging.jsonl", "checkpoint-2/adapter_model.safetensors",
                         "checkpoint-4/adapter_config.json", "checkpoint-4/trainer_state.json",
-                        "images/train_loss.png"})
+                        "images/train_loss.png", "images/train_rewards_margins.png",
+                        "images/train_rewards_accuracies.png"})
     EXPECT_TRUE(stdfs::exists(wd + "/" + f)) << f;
 
-  Result resumed = run(dpo + common(dir_ + "/dpo_resumed", 4) + " --resume_from_checkpoint " +
-                       wd + "/checkpoint-2");
+  Result resumed = run(dpo + common(dir_ + "/dpo_resumed", 4) + " --resume_from_checkpoint " + wd +
+                       "/checkpoint-2");
   ASSERT_EQ(resumed.code, 0) << resumed.out;
   const std::string rd = run_folder(dir_ + "/dpo_resumed");
   auto tail = train_records(rd);
@@ -317,9 +325,9 @@ TEST_F(CliRlhfE2e, DpoAfterSftResumesExactly) {
   EXPECT_EQ(read_file(rd + "/checkpoint-4/adapter_model.safetensors"),
             read_file(wd + "/checkpoint-4/adapter_model.safetensors"));
 
-  Result infer = run("infer --model " + model_ + " --adapters " + wd + "/checkpoint-4 --val_dataset " +
-                     dir_ + "/sft.jsonl --max_new_tokens 4 --temperature 0 --result_path " +
-                     dir_ + "/dpo_infer.jsonl");
+  Result infer = run(
+      "infer --model " + model_ + " --adapters " + wd + "/checkpoint-4 --val_dataset " + dir_ +
+      "/sft.jsonl --max_new_tokens 4 --temperature 0 --result_path " + dir_ + "/dpo_infer.jsonl");
   EXPECT_EQ(infer.code, 0) << infer.out;
   EXPECT_EQ(read_jsonl(dir_ + "/dpo_infer.jsonl").size(), 12u);
 }
@@ -330,7 +338,8 @@ TEST_F(CliRlhfE2e, EveryAlgorithmTrains) {
     std::vector<std::string> keys;
   };
   const std::vector<Algo> algos = {
-      {"--rlhf_type dpo --tuner_type full --learning_rate 1e-4", "prefs",
+      {"--rlhf_type dpo --tuner_type full --learning_rate 1e-4",
+       "prefs",
        {"rewards/margins", "logps/chosen", "logits/rejected"}},
       {"--rlhf_type cpo", "prefs", {"nll_loss", "rewards/accuracies"}},
       {"--rlhf_type simpo", "prefs", {"nll_loss", "rewards/margins"}},
@@ -340,8 +349,8 @@ TEST_F(CliRlhfE2e, EveryAlgorithmTrains) {
   int i = 0;
   for (const auto& a : algos) {
     const std::string out = dir_ + "/algo" + std::to_string(i++);
-    Result r = run("rlhf " + a.args + " --dataset " + dir_ + "/" + a.data + ".jsonl" +
-                   common(out, 2));
+    Result r =
+        run("rlhf " + a.args + " --dataset " + dir_ + "/" + a.data + ".jsonl" + common(out, 2));
     ASSERT_EQ(r.code, 0) << a.args << "\n" << r.out;
     auto recs = train_records(run_folder(out));
     ASSERT_EQ(recs.size(), 2u) << a.args;
@@ -377,8 +386,9 @@ TEST_F(CliRlhfE2e, RefusesWhatMsSwiftRefuses) {
   // A row without a rejected answer: dropped and counted, or with --strict named by line.
   std::ofstream bad(dir_ + "/bad.jsonl");
   bad << read_file(dir_ + "/prefs.jsonl");
-  bad << json{{"messages", {{{"role", "user"}, {"content", "hi"}},
-                            {{"role", "assistant"}, {"content", "hello"}}}}}
+  bad << json{{"messages",
+               {{{"role", "user"}, {"content", "hi"}},
+                {{"role", "assistant"}, {"content", "hello"}}}}}
              .dump()
       << "\n";
   bad.close();

@@ -42,6 +42,10 @@ void check_preference_args(const args::Arguments& a, const std::string& algo, bo
               "[args] Currently, only DPO, KTO, and GRPO support `ref_adapters` (with LoRA)");
   SWIFT_CHECK(r.ref_adapters.size() <= 1, "[args] pass one --ref_adapters, got {}",
               r.ref_adapters.size());
+  SWIFT_CHECK(!r.precompute_ref_log_probs,
+              "[args] precompute_ref_log_probs=True is not supported by Swift DPOTrainer. Set "
+              "precompute_ref_log_probs=False to compute reference log probabilities during "
+              "training.");
   SWIFT_CHECK(!a.base.packing && !a.tmpl.padding_free,
               "[args] --packing / --padding_free are not built yet for swift rlhf; preference "
               "batches are already packed without padding, drop the flag");
@@ -125,8 +129,8 @@ int run_preference(const args::ParsedArgs& parsed, const std::string& algo) {
   dopt.row_encoder =
       rlhf::preference_row_encoder(kto ? rlhf::PreferenceKind::kKto : rlhf::PreferenceKind::kPair);
   if (kto && rlhf::kto_uses_kl(config.kto_loss)) {
-    const std::int64_t total_batch = a.training.per_device_train_batch_size *
-                                     a.training.gradient_accumulation_steps.value_or(1);
+    const std::int64_t total_batch =
+        a.training.per_device_train_batch_size * a.training.gradient_accumulation_steps.value_or(1);
     const std::uint64_t seed = static_cast<std::uint64_t>(a.data.data_seed);
     dopt.rows_hook = [total_batch, seed](std::vector<OJson>& train, std::vector<OJson>& val) {
       rlhf::add_kto_kl_responses(train, total_batch, seed);

@@ -53,7 +53,8 @@ void refuse_unbuilt_impl(const args::Arguments& a, bool rlhf) {
   SWIFT_CHECK(!st.use_galore, "[args] --use_galore is not built yet");
   SWIFT_CHECK(t.label_smoothing_factor == 0.0, "[args] --label_smoothing_factor is not built yet");
   SWIFT_CHECK(!t.neftune_noise_alpha, "[args] --neftune_noise_alpha is not built yet");
-  SWIFT_CHECK(rlhf || st.loss_type.empty(), "[args] --loss_type is not built yet (the model loss only)");
+  SWIFT_CHECK(rlhf || st.loss_type.empty(),
+              "[args] --loss_type is not built yet (the model loss only)");
   SWIFT_CHECK(!st.enable_dft_loss, "[args] --enable_dft_loss is not built yet");
   SWIFT_CHECK(!st.enable_channel_loss, "[args] --enable_channel_loss is not built yet");
   SWIFT_CHECK(!t.predict_with_generate, "[args] --predict_with_generate is not built yet");
