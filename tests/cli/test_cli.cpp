@@ -110,9 +110,12 @@ TEST(Cli, TypoIsRejectedWithSuggestion) {
 }
 
 TEST(Cli, UnbuiltSubcommandSaysSo) {
-  Result r = run("rlhf --rlhf_type dpo");
+  Result r = run("eval --model x");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.out.find("not built yet"), std::string::npos) << r.out;
+  Result g = run("rlhf --rlhf_type grpo --model x --dataset y");
+  EXPECT_EQ(g.code, 3);
+  EXPECT_NE(g.out.find("not built yet"), std::string::npos) << g.out;
 }
 
 TEST(Cli, InspectValidFolder) {
