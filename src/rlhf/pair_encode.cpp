@@ -41,6 +41,16 @@ train::RowEncoder preference_row_encoder(PreferenceKind kind) {
       SWIFT_CHECK(row.contains("rejected_response") && row["rejected_response"].is_string(),
                   "[rlhf] KTO row without its KL response (add_kto_kl_responses was not run)");
       second = answered_with(pr.chosen, row["rejected_response"]);
+      // ms-swift's TemplateInputs asserts rejected_response != response for KTO rows too: a row
+      // whose KL completion is its own answer is dropped.
+      const OJson& last = pr.chosen.back();
+      if (last.value("role", "") == "assistant" && last.contains("content") &&
+          last["content"] == row["rejected_response"]) {
+        r.reason = "rejected answer equals the chosen one";
+        r.detail = "the KL completion (another row's answer) equals this row's answer";
+        r.expected = true;
+        return r;
+      }
     } else {
       second = pr.rejected;
     }

@@ -33,6 +33,9 @@ struct RowEncoding {
   std::vector<Sample> samples;
   std::string reason;  // non-empty: dropped, counted under this reason
   std::string detail;
+  // A drop the algorithm makes by design (KTO's KL completion equal to the row's own answer):
+  // counted and reported, but neither an error under --strict nor held to max_drop_ratio.
+  bool expected = false;
 };
 using RowEncoder = std::function<RowEncoding(const nlohmann::ordered_json& row,
                                              const DataOptions& options,

@@ -143,12 +143,11 @@ int run_preference(const args::ParsedArgs& parsed, const std::string& algo) {
   write_run_args(s, parsed);
   train::TrainerOptions topt = trainer_options(a, lora);
   topt.output_dir = s.run_dir;
+  // TRL's KTOTrainer reads its rows in order (SequentialSampler): the KL completions were
+  // rotated within consecutive batches of the shuffled rows for exactly that order.
+  if (kto) topt.shuffle = false;
   train::Trainer trainer(s.lm, s.adapter, topt);
-  OJson summary;
-  summary["model_parameter_info"] = parameter_info(s, trainer);
-  summary["train_dataset"] = data.train_length_stat;
-  summary["val_dataset"] = data.val_length_stat;
-  trainer.set_summary(summary);
+  trainer.set_summary(run_summary(data, parameter_info(s, trainer)));
   trainer.set_save_model(checkpoint_saver(s, a));
   auto objective = rlhf::make_preference_objective(config, s.lm, ref, data.train, data.val);
   const std::int64_t start_step = resume_if_asked(trainer, a);

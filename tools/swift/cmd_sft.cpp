@@ -55,11 +55,7 @@ int run_train(const std::vector<std::string>& argv, const std::string& command) 
   train::TrainerOptions topt = trainer_options(a, s.lora);
   topt.output_dir = s.run_dir;
   train::Trainer trainer(s.lm, s.adapter, topt);
-  OJson summary;
-  summary["model_parameter_info"] = parameter_info(s, trainer);
-  summary["train_dataset"] = data.train_length_stat;
-  summary["val_dataset"] = data.val_length_stat;
-  trainer.set_summary(summary);
+  trainer.set_summary(run_summary(data, parameter_info(s, trainer)));
   trainer.set_save_model(checkpoint_saver(s, a));
   const std::int64_t start_step = resume_if_asked(trainer, a);
 

@@ -239,6 +239,14 @@ std::string parameter_info(const TrainSetup& s, const train::Trainer& trainer) {
   return info;
 }
 
+OJson run_summary(const train::PreparedData& data, const std::string& param_info) {
+  OJson summary;
+  if (!data.train_length_stat.empty()) summary["train_dataset"] = data.train_length_stat;
+  if (!data.val_length_stat.empty()) summary["val_dataset"] = data.val_length_stat;
+  summary["model_parameter_info"] = param_info;
+  return summary;
+}
+
 train::SaveModelFn checkpoint_saver(const TrainSetup& s, const args::Arguments& a) {
   auto base_names = std::make_shared<std::set<std::string>>();
   {

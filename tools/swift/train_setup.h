@@ -13,6 +13,7 @@
 #include "args/arguments.h"
 #include "hub/hub.h"
 #include "io/hf_config.h"
+#include "train/data.h"
 #include "train/trainer.h"
 
 namespace swift::model {
@@ -57,6 +58,10 @@ void write_run_args(const TrainSetup& s, const args::ParsedArgs& parsed);
 
 // model_parameter_info (logged and returned for the final record): total and trainable counts.
 std::string parameter_info(const TrainSetup& s, const train::Trainer& trainer);
+
+// The first keys of the run's final logging.jsonl record, in ms-swift's order: train_dataset
+// and val_dataset (the length statistics, each only when computed), model_parameter_info.
+nlohmann::ordered_json run_summary(const train::PreparedData& data, const std::string& param_info);
 
 // What each checkpoint holds besides the trainer's files: the PEFT adapter (+
 // additional_config.json) or a full HF folder in --torch_dtype, and args.json.
