@@ -17,7 +17,7 @@ tok="${SWIFT_TEST_ASSETS:-$HOME/.cache/swift-cpp/test-assets}/tokenizers/qwen3"
 [ -x "$venv/bin/swift" ] || { echo "no ms-swift in $venv: run bash scripts/reference-setup.sh" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export HF_HUB_OFFLINE=1 MODELSCOPE_OFFLINE=1 OMP_NUM_THREADS="$(nproc)"
+export HF_HUB_OFFLINE=1 MODELSCOPE_OFFLINE=1
 "$build/bin/swift" create-model --tokenizer "$tok" --output_dir "$work/model" \
   --preset qwen2.5-0.5b --seed 1 > /dev/null
 python3 - "$work/prefs.jsonl" <<'PY'
@@ -36,7 +36,8 @@ PY
 args="--rlhf_type dpo --model $work/model --dataset $work/prefs.jsonl --tuner_type $tuner
   --torch_dtype float32 --max_steps $steps --per_device_train_batch_size 2
   --gradient_accumulation_steps 1 --learning_rate 1e-4 --logging_steps 1 --save_strategy no
-  --dataset_shuffle false --split_dataset_ratio 0 --report_to none --seed 42 --dataloader_num_workers 0"
+  --dataset_shuffle false --split_dataset_ratio 0 --report_to none --seed 42 --dataloader_num_workers 0
+  --model_type qwen2_5 --template qwen2_5 --use_hf true --lora_dropout 0"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== A: swift.cpp $build/bin/swift rlhf; B: ms-swift $("$venv/bin/python" -c 'import swift; print(swift.__version__)') (torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'))"
 farm-bench -n "$runs" --warmup 0 --timeout 3600 \
