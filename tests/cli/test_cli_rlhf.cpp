@@ -185,6 +185,16 @@ void check_case(const std::string& case_dir, Models& models, const std::string& 
         continue;
       ASSERT_TRUE(ours[i].contains(k)) << "step " << i + 1 << " has no " << k;
       const double a = ours[i][k].get<double>(), b = v.get<double>();
+      // CPO/SimPO/ORPO's logits/*: TRL averages every position of its padded rows (padding
+      // included), swift.cpp the real positions only (docs/STATUS.md); only roughly equal.
+      const bool padded_mean =
+          k.rfind("logits/", 0) == 0 &&
+          (name.find("cpo") != std::string::npos || name.find("simpo") != std::string::npos ||
+           name.find("orpo") != std::string::npos);
+      if (padded_mean) {
+        EXPECT_TRUE(close(a, b, 0.25, 1e-4)) << name << " step " << i + 1 << " " << k;
+        continue;
+      }
       const double rel = k == "grad_norm" ? 1e-3 : 1e-4;
       const double err = std::fabs(a - b) / std::max(1e-1, std::fabs(b));
       if (err > worst) {
@@ -195,8 +205,9 @@ void check_case(const std::string& case_dir, Models& models, const std::string& 
           << name << " step " << i + 1 << " " << k << ": ours " << a << " ms-swift " << b;
     }
   }
-  std::printf("%s max_rel_err=%.3g (%s) tol=1e-4 (grad_norm 1e-3) %s\n", name.c_str(), worst,
-              worst_what.c_str(), ::testing::Test::HasFailure() ? "FAIL" : "PASS");
+  std::printf(
+      "%s max_rel_err=%.3g (%s; relative to max(|ms-swift|, 0.1)) tol=1e-4 (grad_norm 1e-3) %s\n",
+      name.c_str(), worst, worst_what.c_str(), ::testing::Test::HasFailure() ? "FAIL" : "PASS");
   if (stdfs::is_regular_file(case_dir + "/final.safetensors")) {
     std::string ck;
     for (const auto& e : stdfs::directory_iterator(rd))

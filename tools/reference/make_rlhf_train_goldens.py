@@ -45,7 +45,7 @@ COMMON = ["--torch_dtype", "float32", "--max_steps", "10", "--per_device_train_b
           "--split_dataset_ratio", "0", "--seed", "42", "--data_seed", "42", "--lora_dropout", "0",
           "--report_to", "none", "--dataloader_num_workers", "0", "--max_length", "256", "--use_hf", "true"]
 ARCH = {"qwen3": ("qwen3", ["--model_type", "qwen3", "--template", "qwen3"]),
-        "llama": ("llama3", ["--model_type", "llama3", "--template", "llama3"])}
+        "llama": ("llama3", ["--model_type", "llama", "--template", "llama3"])}
 LR = {"lora": "1e-3", "full": "1e-4"}
 
 # (name, arch, tuner, dataset, extra args)
@@ -186,6 +186,7 @@ def main():
         for name, arch, tuner, ds, extra in cases:
             mdir, create, sha = models[arch]
             cdir = os.path.join(out, name)
+            os.makedirs(cdir, exist_ok=True)
             args = extra + ["--tuner_type", tuner, "--learning_rate", LR[tuner]] + ARCH[arch][1] + COMMON
             adapters = None
             if tuner == "lora":
